@@ -1,0 +1,1 @@
+"""Incoming mail: sources (IMAP, Maildir, memory), parse, match, strip quotes, classify, ingest."""

@@ -1,0 +1,1 @@
+"""Outgoing mail: compose (pure), transports (SMTP, directory, memory), dispatch."""
