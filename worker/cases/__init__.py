@@ -1,0 +1,1 @@
+"""Not-seen cases: the state machine, escalation, digests, prompts."""
