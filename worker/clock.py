@@ -64,3 +64,8 @@ def parse_local(text: str) -> datetime:
             continue
         return naive.replace(tzinfo=LONDON).astimezone(UTC)
     raise ValueError(f"not a local time 'YYYY-MM-DD HH:MM': {text!r}")
+
+
+def describe_local(at: datetime) -> str:
+    """'2026-11-26 07:00 GMT' for people and logs."""
+    return local(at).strftime("%Y-%m-%d %H:%M %Z")

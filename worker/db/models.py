@@ -313,6 +313,7 @@ class InboxMessage(Base):
     uidvalidity: Mapped[int] = mapped_column(Integer)
     uid: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     raw: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))  # processed | quarantined | dropped

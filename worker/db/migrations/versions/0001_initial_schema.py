@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-12-03 16:54:35.310392
+Revises:
+Create Date: 2026-12-03 17:05:38.071936
 """
 
 from __future__ import annotations
@@ -233,6 +233,7 @@ def upgrade() -> None:
     sa.Column('uidvalidity', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=300), nullable=False),
     sa.Column('message_id', sa.String(length=998), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
     sa.Column('raw', sa.LargeBinary(), nullable=True),
     sa.Column('received_at', worker.db.types.UTCDateTime(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
