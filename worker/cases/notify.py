@@ -87,7 +87,7 @@ def not_seen_email(
         subject=subject,
         text=text,
         html=html,
-        message_id=make_message_id("ns" if not reminder else "nsr", str(case.id), at, app.secret,
+        message_id=make_message_id("ns" if not reminder else "reminder", str(case.id), at, app.secret,
                                    service.domain, nonce=str(case.reminders_sent + 1) if reminder else ""),
         date=at,
         headers={"X-MNHES-Case": case.ref},
@@ -122,7 +122,7 @@ def welfare_due_email(
         subject=subject,
         text=text,
         html=html,
-        message_id=make_message_id("wcd", str(case.id), at, app.secret, service.domain),
+        message_id=make_message_id("welfare", str(case.id), at, app.secret, service.domain),
         date=at,
         headers={"X-MNHES-Case": case.ref},
     )
