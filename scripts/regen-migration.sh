@@ -10,3 +10,4 @@ e = make_engine("sqlite:////tmp/regen.db")
 command.revision(alembic_config(e), message="initial schema", autogenerate=True, rev_id="0001")
 PY
 sed -i 's/[[:space:]]*$//' worker/db/migrations/versions/0001_initial_schema.py
+.venv/bin/ruff check --fix -q worker/db/migrations/versions/0001_initial_schema.py || true

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 17:05:38.071936
+Create Date: 2026-12-03 17:25:57.708934
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import worker.db.types
-
 
 revision = '0001'
 down_revision = None
