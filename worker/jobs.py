@@ -49,3 +49,9 @@ def run_dispatch(app: App, at: datetime, slot: datetime | None = None) -> bool:
     from worker.outbox.dispatch import dispatch_pending
 
     return dispatch_pending(app.sessions, app.transport, at, on_sent=on_sent).did_work
+
+
+def run_retention(app: App, at: datetime, slot: datetime | None = None) -> bool:
+    from worker.retention import purge
+
+    return purge(app, at)

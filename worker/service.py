@@ -38,6 +38,7 @@ def job_specs(app: App) -> list[JobSpec]:
         JobSpec("digest", slot=parse_clock_time(s.digest_time)),
         JobSpec("tutor_prompts", slot=parse_clock_time(s.tutor_prompt_time)),
         JobSpec("dispatch"),
+        JobSpec("retention", slot=parse_clock_time("02:00"), school_days_only=False),
     ]
 
 
@@ -52,6 +53,7 @@ def job_functions() -> dict[str, JobFn]:
         "digest": jobs.run_digest,
         "tutor_prompts": jobs.run_tutor_prompts,
         "dispatch": jobs.run_dispatch,
+        "retention": jobs.run_retention,
     }
 
 

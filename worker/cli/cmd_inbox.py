@@ -85,3 +85,35 @@ def _line(result: dict) -> str:
     if result.get("needs_review"):
         parts.append("REVIEW: " + "; ".join(result.get("review_reasons") or []))
     return f"{result['file']}: " + ", ".join(parts)
+
+
+@inbox.command("replay")
+@click.argument("item_id", type=int)
+@pass_ctx
+def inbox_replay(ctx: Context, item_id: int) -> None:
+    """Process a stored (quarantined) message again, after a fix."""
+    from worker.inbox.ingest import replay
+
+    app = ctx.app()
+    click.echo(replay(app, item_id, app.clock.now()))
+
+
+@inbox.command("list")
+@click.option("--quarantined", is_flag=True, help="Only messages that could not be read.")
+@pass_ctx
+def inbox_list(ctx: Context, quarantined: bool) -> None:
+    """Messages read from the Service mailbox, newest last."""
+    from sqlalchemy import select
+
+    from worker.clock import local
+    from worker.db.models import InboxMessage
+
+    app = ctx.app()
+    with app.sessions() as session:
+        query = select(InboxMessage).order_by(InboxMessage.id)
+        if quarantined:
+            query = query.where(InboxMessage.status == "quarantined")
+        for item in session.scalars(query):
+            click.echo(f"{item.id:>5}  {local(item.received_at):%Y-%m-%d %H:%M}  {item.status:<11} "
+                       f"{item.kind or '-':<15} case {item.case_id or '-'}  from {item.sender or '-'}"
+                       + (f"  error: {item.error}" if item.error else ""))

@@ -33,3 +33,12 @@ def status(ctx: Context, as_json: bool) -> None:
     app = ctx.app()
     info = gather(app, app.clock.now())
     click.echo(json.dumps(dataclasses.asdict(info), indent=2) if as_json else render(info))
+
+
+@cli.command()
+@pass_ctx
+def demo(ctx: Context) -> None:
+    """Run the whole job on the project's own sample data: init, import, replay a few weeks, summarise."""
+    from worker.demo.run import run_demo
+
+    run_demo(ctx.home, echo=click.echo)

@@ -1,0 +1,231 @@
+"""Ingest: every message in the Service mailbox is read once, stored whole, classified, recorded.
+
+Exactly once: a message is recorded by (mailbox, UIDVALIDITY, UID) and by Message-ID (synthesised
+from the content when missing) in one transaction, and only after that commit is it moved to the
+processed folder. A crash between the two leaves it in the inbox; the next poll sees its key is
+recorded and just moves it. A new UIDVALIDITY means every message looks new: the Message-ID then
+says which ones were already processed. Nothing is lost: what cannot be parsed or classified is
+kept whole in quarantine with its error, and a person is told.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from email import policy
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from worker.app import App
+from worker.cases.replies import apply_reply
+from worker.clock import describe_local
+from worker.db.models import Case, InboxMessage
+from worker.inbox.classify import classify_message
+from worker.inbox.directory import DbCaseDirectory, case_number
+from worker.inbox.parse import ParsedMessage, UnparseableMessage, parse_message
+from worker.inbox.reply_rules import load_reply_rules
+from worker.inbox.source import RawMessage
+from worker.outbox.compose import Email, address_of, render_parts
+from worker.outbox.message_ids import make_message_id
+from worker.outbox.store import enqueue
+from worker.people import load_staff
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestResult:
+    processed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    dropped: int = 0
+    moved_late: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def did_work(self) -> bool:
+        return bool(self.processed or self.quarantined or self.dropped or self.duplicates or self.moved_late)
+
+
+def synthetic_id(raw: bytes) -> str:
+    return f"<sha256-{hashlib.sha256(raw).hexdigest()[:40]}@synthesised.invalid>"
+
+
+def ingest(app: App, at: datetime) -> IngestResult:
+    """Poll the source once and process what is new."""
+    result = IngestResult()
+    source = app.source
+    if source is None:
+        return result
+    with app.sessions() as session:
+        done = {(m, v, u) for m, v, u in session.execute(
+            select(InboxMessage.mailbox, InboxMessage.uidvalidity, InboxMessage.uid))}
+    try:
+        for raw in source.fetch(already_done=done):
+            key = (raw.mailbox, raw.uidvalidity, raw.uid)
+            if key not in done:
+                outcome = process(app, raw, at)
+                setattr(result, outcome, getattr(result, outcome) + 1)
+                done.add(key)
+            else:
+                result.moved_late += 1
+            source.mark_processed(raw)  # only after the commit above
+    finally:
+        source.close()
+    return result
+
+
+def process(app: App, raw: RawMessage, at: datetime) -> str:
+    """Store and classify one message in one transaction. Returns the IngestResult counter to bump."""
+    sha = hashlib.sha256(raw.raw).hexdigest()
+    parsed: ParsedMessage | None = None
+    error: str | None = None
+    try:
+        parsed = parse_message(raw.raw)
+        message_id = parsed.message_id
+    except UnparseableMessage as exc:
+        error, message_id = f"unparseable: {exc}", synthetic_id(raw.raw)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
+        error, message_id = f"parser failure {type(exc).__name__}: {exc}", synthetic_id(raw.raw)
+    message_id = message_id[:990]
+    imported: list[str] = []
+    if parsed is not None and _is_arbor_report(app, parsed):
+        imported = _import_attachments(app, raw.raw, at)
+    with app.sessions.begin() as session:
+        existing = session.scalar(select(InboxMessage).where(InboxMessage.message_id == message_id))
+        reused = False
+        if existing is not None:
+            if existing.sha256 in (sha, None):
+                log.info("inbox: %s already processed as item %s (duplicate)", _safe(message_id), existing.id)
+                return "duplicates"
+            reused, message_id = True, f"{message_id}#{sha[:12]}"
+        item = InboxMessage(
+            mailbox=raw.mailbox, uidvalidity=raw.uidvalidity, uid=raw.uid, message_id=message_id,
+            sha256=sha, raw=raw.raw, received_at=at, status="processed",
+            sender=parsed.from_addr if parsed else None, subject=parsed.subject[:1000] if parsed else None,
+        )
+        session.add(item)
+        if parsed is None:
+            return _quarantine(app, session, item, error or "unparseable", at)
+        if imported:
+            item.kind = "arbor_report"
+            item.result = {"kind": "arbor_report", "imported": imported, "needs_review": False}
+            return "processed"
+        try:
+            outcome = _classify_and_apply(app, session, item, parsed, at, reused)
+        except Exception as exc:  # noqa: BLE001 - keep the message whole for a person
+            log.exception("inbox item could not be classified")
+            return _quarantine(app, session, item, f"classification failed {type(exc).__name__}: {exc}", at)
+        return outcome
+
+
+def _classify_and_apply(app: App, session: Session, item: InboxMessage, parsed: ParsedMessage,
+                        at: datetime, reused: bool) -> str:
+    directory = DbCaseDirectory(session, app.settings)
+    rules = load_reply_rules(str(app.rules_dir))
+    verdict = classify_message(parsed, directory, rules, secret=app.secret,
+                               loop_header=app.settings.service.loop_header, received_at=at)
+    if verdict.kind == "loop":
+        item.status, item.kind = "dropped", "loop"
+        item.result = verdict.to_json()
+        log.warning("inbox: dropped %s: it carries our own loop header", _safe(item.message_id))
+        return "dropped"
+    result: dict[str, Any] = verdict.to_json()
+    sender = address_of(parsed.from_addr or "")
+    result["from_service"] = sender in directory.service_addresses() or parsed.sender_domain.lower() in directory.service_domains()
+    if verdict.kind == "bounce":
+        result["original_message_id"] = parsed.returned_header("Message-ID")
+        result["permanent"] = bool(verdict.bounce_permanent) if verdict.bounce_permanent is not None else True
+        result["status"] = verdict.bounce_status
+        result["role"] = verdict.failed_role
+    if reused:
+        result["needs_review"] = True
+        result["review_reasons"] = [*result.get("review_reasons", []), "Message-ID reused with different content"]
+    number = case_number(verdict.case_ref) if verdict.case_ref else None
+    item.case_id = number if number is not None and session.get(Case, number) is not None else None
+    item.kind = verdict.kind
+    item.needs_review = bool(result.get("needs_review"))
+    item.result = result
+    session.flush()
+    what = apply_reply(app, session, item, result, at)
+    log.info("inbox item %s: %s%s: %s", item.id, verdict.kind, f" {verdict.case_ref}" if verdict.case_ref else "", what)
+    return "processed"
+
+
+def _quarantine(app: App, session: Session, item: InboxMessage, error: str, at: datetime) -> str:
+    item.status = "quarantined"
+    item.error = error[:2000]
+    item.review_state = None
+    session.flush()
+    log.warning("inbox item %s quarantined: %s", item.id, error[:200])
+    staff = load_staff(session)
+    to = staff.emails("attendance_lead") or staff.emails("dsl")
+    if to:
+        subject, text, html = render_parts(app.templates_dir, "quarantine", {
+            "item_id": item.id, "received": describe_local(at), "error": error[:500]})
+        email_ = Email(kind="quarantine_alert", from_addr=app.settings.service.mailbox,
+                       from_name=app.settings.service.mailbox_name, to=to, subject=subject, text=text,
+                       html=html, date=at,
+                       message_id=make_message_id("quarantine", str(item.id), at, app.secret,
+                                                  app.settings.service.domain))
+        enqueue(session, email_, idem_key=f"quarantine_alert:{item.id}", loop_header=app.settings.service.loop_header, at=at)
+    return "quarantined"
+
+
+def replay(app: App, item_id: int, at: datetime) -> str:
+    """Process a quarantined (or any) stored message again, after a fix."""
+    with app.sessions.begin() as session:
+        item = session.get(InboxMessage, item_id)
+        if item is None:
+            from worker.errors import NotFound
+
+            raise NotFound(f"no inbox item {item_id}")
+        if item.status == "processed" and item.kind not in (None,):
+            return f"item {item_id} was already processed as {item.kind}; nothing to do"
+        try:
+            parsed = parse_message(item.raw or b"")
+        except Exception as exc:  # noqa: BLE001
+            item.error = f"still unparseable: {exc}"[:2000]
+            return f"item {item_id} still cannot be parsed: {exc}"
+        item.status, item.error = "processed", None
+        item.sender, item.subject = parsed.from_addr, parsed.subject[:1000]
+        try:
+            _classify_and_apply(app, session, item, parsed, at, reused=False)
+        except Exception as exc:  # noqa: BLE001
+            item.status, item.error = "quarantined", f"classification failed {type(exc).__name__}: {exc}"[:2000]
+            return f"item {item_id} still fails: {exc}"
+        return f"item {item_id} processed: {item.kind}" + (" (waiting for review)" if item.review_state == "pending" else "")
+
+
+def _is_arbor_report(app: App, parsed: ParsedMessage) -> bool:
+    senders = {address_of(s) for s in app.settings.imports.arbor_report_senders}
+    if not senders or address_of(parsed.from_addr or "") not in senders:
+        return False
+    results = " ".join(parsed.header_all("Authentication-Results")).lower()
+    return "dmarc=fail" not in results
+
+
+def _import_attachments(app: App, raw: bytes, at: datetime) -> list[str]:
+    from worker.imports.runner import import_bytes
+
+    message = email.message_from_bytes(raw, policy=policy.default)
+    done = []
+    for part in message.iter_attachments():
+        name = part.get_filename() or ""
+        if not name.lower().endswith(".csv") and part.get_content_type() not in ("text/csv", "application/csv"):
+            continue
+        data = part.get_payload(decode=True) or b""
+        outcome = import_bytes(name or "attachment.csv", data, app.sessions, app.codebook, app.rules_dir, at, source="email")
+        done.append(f"{outcome.label}: {outcome.imported} imported, {outcome.rejected} rejected"
+                    + (f" ({outcome.error})" if outcome.error else ""))
+    return done
+
+
+def _safe(message_id: str) -> str:
+    """Message-IDs are safe to log (no names); trim them."""
+    return message_id[:120]
