@@ -106,3 +106,19 @@ def render(status: Status) -> str:
     lines.append(f"data gaps: {len(status.gaps)}")
     lines.extend(f"  {g}" for g in status.gaps)
     return "\n".join(lines)
+
+
+def health(app: App, at: datetime, max_age_minutes: int) -> list[str]:
+    """Why the worker is not healthy (empty when it is): no recent tick, or a job failing."""
+    from datetime import timedelta
+
+    problems = []
+    with app.sessions() as s:
+        jobs = list(s.scalars(select(JobRun)))
+    finished = [job.last_finished_at for job in jobs if job.last_finished_at]
+    if not finished:
+        problems.append("the worker has never run")
+    elif max(finished) < at - timedelta(minutes=max_age_minutes):
+        problems.append(f"no tick since {describe_local(max(finished))}")
+    problems += [f"job {job.job} failing: {job.last_error}" for job in jobs if job.last_status == "error"]
+    return problems

@@ -22,17 +22,26 @@ def init(ctx: Context) -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--check", "max_age", type=int, default=None, metavar="MINUTES",
+              help="Health check: exit 1 unless the worker ticked within MINUTES and no job is failing.")
 @pass_ctx
-def status(ctx: Context, as_json: bool) -> None:
+def status(ctx: Context, as_json: bool, max_age: int | None) -> None:
     """What the worker knows: pupils, cases by state, outbox by state, last run of each job, inbox errors."""
     import dataclasses
     import json
 
-    from worker.status import gather, render
+    from worker.status import gather, health, render
 
     app = ctx.app()
-    info = gather(app, app.clock.now())
+    now = app.clock.now()
+    info = gather(app, now)
     click.echo(json.dumps(dataclasses.asdict(info), indent=2) if as_json else render(info))
+    if max_age is not None:
+        problems = health(app, now, max_age)
+        for problem in problems:
+            click.echo(f"UNHEALTHY: {problem}", err=True)
+        if problems:
+            raise SystemExit(1)
 
 
 @cli.command()
