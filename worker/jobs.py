@@ -55,3 +55,9 @@ def run_retention(app: App, at: datetime, slot: datetime | None = None) -> bool:
     from worker.retention import purge
 
     return purge(app, at)
+
+
+def run_timetables(app: App, at: datetime, slot: datetime | None = None) -> bool:
+    from worker.timetables import notify_changes
+
+    return notify_changes(app, at)

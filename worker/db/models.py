@@ -334,6 +334,19 @@ class InboxMessage(Base):
     )
 
 
+class TimetableNotice(Base):
+    """The timetable a Main School was last told about (the first one seen is a silent baseline)."""
+
+    __tablename__ = "timetable_notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pupil_ref: Mapped[str] = mapped_column(ForeignKey("pupils.pupil_ref"), index=True)
+    timetable_hash: Mapped[str] = mapped_column(String(64))
+    slots: Mapped[Any] = mapped_column(JSONText)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), nullable=True)
+
+
 # --- running ----------------------------------------------------------------------------------------
 
 
