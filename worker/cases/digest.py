@@ -74,8 +74,11 @@ def build_digest(app: App, at: datetime) -> Digest:
                 answered_by = _nth_school_day(world.calendar, local_date(case.email_sent_at), after_days)
                 if answered_by is not None and answered_by <= today:
                     overdue.append(f"school has not answered since {local(case.email_sent_at):%d/%m}")
-            if case.state == states.OPEN and case.email_sent_at is None:
-                overdue.append("not-seen email not sent")
+            if case.email_sent_at is None:
+                # Stays on the digest until an email reaches the school, whatever the state.
+                failed = [e for e in events if e.event == "email_failed"]
+                why = (failed[-1].detail or {}).get("why") if failed else None
+                overdue.append("not-seen email not sent" + (f": {why}" if why else ""))
             entry = {
                 "ref": case.ref,
                 "pupil": f"{pupil.forename} {pupil.surname}" if pupil else case.pupil_ref,

@@ -253,7 +253,17 @@ def _remind(app, session, world: World, staff: Staff, today, at) -> bool:
         found = current(app, world, pupil, today, load_thresholds(app.rules_dir))
         email = not_seen_email(app, case, pupil, school, staff, days_not_seen=found.run.school_days if found else 0,
                                missed=[], at=at, reminder=True, email_sent_on=sent_on)
-        check_recipients(session, email.recipients(), school_urns=[school.urn], mailbox=app.settings.service.mailbox)
+        try:
+            check_recipients(session, email.recipients(), school_urns=[school.urn],
+                             mailbox=app.settings.service.mailbox)
+        except UnsafeRecipient as exc:
+            # Recorded once (not every tick) and shown to a person; the other cases go on.
+            case.reminders_sent += 1
+            case.last_reminder_on = today
+            store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker",
+                        detail={"why": str(exc), "email": "reminder"})
+            did = True
+            continue
         enqueue(session, email, idem_key=f"reminder:case:{case.id}:{case.reminders_sent + 1}",
                 loop_header=app.settings.service.loop_header, at=at, pupil_ref=pupil.pupil_ref,
                 school_urn=school.urn, case_id=case.id)

@@ -62,6 +62,12 @@ def send_from(app: App, session: Session) -> date:
     return local_date(state.epoch) if state is not None and state.epoch else date.min
 
 
+def previous_run_day(session: Session) -> date | None:
+    """The day of the last certificate run that finished, so a skip is reported once, not daily."""
+    state = session.get(JobRun, "certificates")
+    return local_date(state.last_slot) if state is not None and state.last_slot else None
+
+
 def on_roll_in_week(pupil: PupilInfo, monday: date) -> bool:
     return any(pupil.on_roll(monday + timedelta(days=i)) for i in range(5))
 
@@ -130,6 +136,7 @@ def _send_due(app, session, world: World, staff: Staff, at, today, first, report
         (ref, week)
         for ref, week in session.execute(select(CertificateVersion.pupil_ref, CertificateVersion.week_start))
     }
+    previous = previous_run_day(session)
     for urn in sorted(world.schools):
         school_info = world.schools[urn]
         school = session.get(School, urn)
@@ -144,6 +151,9 @@ def _send_due(app, session, world: World, staff: Staff, at, today, first, report
             if not refs:
                 continue
             if not school.attendance_list:
+                # Retried each run (they go once an address is added), reported when newly due.
+                if previous is not None and due <= previous:
+                    continue
                 for ref in refs:
                     report.skipped.append({
                         "what": f"certificate pupil {ref} week {monday:%d/%m/%Y}",
@@ -235,6 +245,10 @@ def _amend(app, session, world: World, staff: Staff, at, report: RunReport) -> N
             version.sent = True
             version.reported = True
             report.amended.append({"pupil_ref": ref, "week_start": monday, "changes": changes})
+        elif school_changed:
+            version.reported = True  # not "recorded only": the school's record changed but could not be told
+            report.skipped.append({"what": f"amended certificate pupil {ref} week {monday:%d/%m/%Y}",
+                                   "why": "the Main School has no registered attendance address"})
         session.flush()
     for version in session.scalars(
         select(CertificateVersion).where(CertificateVersion.sent.is_(False), CertificateVersion.reported.is_(False))
@@ -256,7 +270,10 @@ def _send_amended(app, session, world, staff, ref, monday, content, version, cha
         "service": _service(app), "school": school, "week_start": monday, "reference": reference,
         "pupil": content["pupil"], "changes": changes, "version": version.version,
     })
-    check_recipients(session, to, school_urns=[school.urn], mailbox=app.settings.service.mailbox)
+    try:
+        check_recipients(session, to, school_urns=[school.urn], mailbox=app.settings.service.mailbox)
+    except UnsafeRecipient:
+        return False
     email = Email(
         kind="certificate_amended", from_addr=app.settings.service.mailbox,
         from_name=app.settings.service.mailbox_name, to=to, subject=subject, text=text, html=html,

@@ -20,6 +20,7 @@ def run(ctx: Context, once: bool, at_text: str | None, jobs: tuple[str, ...], st
 
     Without --once it keeps going until SIGTERM or SIGINT, finishing the step it is in.
     """
+    from worker.outbox.dispatch import recover_interrupted
     from worker.service import Stopper, run_forever, run_once
 
     if at_text and not once:
@@ -28,6 +29,12 @@ def run(ctx: Context, once: bool, at_text: str | None, jobs: tuple[str, ...], st
         clock = FixedClock(parse_local(at_text)) if at_text else None
         app = ctx.app(clock=clock)
         at = app.clock.now()
+        # Each `--once` is a start of the worker: a row a crash left mid-send becomes `unknown`
+        # for a person (never re-sent), as when the long-running worker starts.
+        interrupted = recover_interrupted(app.sessions, at)
+        if interrupted:
+            click.echo(f"{len(interrupted)} outgoing email(s) were interrupted mid-send: marked unknown "
+                       "for a person to check; they are not sent again", err=True)
         report = run_once(app, at, only=list(jobs) or None)
         ran = ", ".join(f"{name}{'*' if did else ''}" for name, did in report.ran.items()) or "nothing due"
         click.echo(f"{describe_local(at)}: ran {ran}  (* = found work)")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, getaddresses
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -109,8 +108,12 @@ def to_bytes(email: Email, loop_header: str) -> bytes:
 
 
 def address_of(text: str) -> str:
-    """The bare address of 'Name <a@b>' or 'a@b', lower-cased."""
-    try:
-        return Address(addr_spec=text.strip()).addr_spec.lower()
-    except Exception:  # noqa: BLE001 - headerregistry raises several types
-        return text.strip().strip("<>").lower()
+    """The bare address of 'Name <a@b>' or 'a@b', lower-cased.
+
+    Anything that is not one address comes back whole (lower-cased), so it matches nothing
+    registered and the guard refuses it.
+    """
+    found = [addr for _, addr in getaddresses([text or ""]) if addr]
+    if len(found) == 1 and "@" in found[0]:
+        return found[0].lower()
+    return (text or "").strip().lower()
