@@ -435,3 +435,23 @@ def deliver(inst: Instance, raw: bytes) -> None:
     new.mkdir(parents=True, exist_ok=True)
     stamp = int(inst.clock.now().timestamp())
     (new / f"{stamp}.M{len(list(new.iterdir()))}P1.test").write_bytes(raw)
+
+
+# --- stale data ---------------------------------------------------------------------------------------
+
+
+def test_when_imports_stop_nobody_is_emailed_and_the_digest_says_the_data_is_stale(tmp_path):
+    """Marks end on Fri 6 Nov for everyone: the following weeks must not look like absences."""
+    inst, _ = mini_instance(tmp_path / "home", data_to=NOV[6])
+    run_days(inst, NOV[9], NOV[23])
+    assert by_kind(inst, "not_seen") == [] and inst.cases() == []
+    inst.tick("2026-11-23 07:45", only=["digest", "dispatch"])
+    digest = [s for s in inst.outbox_files() if s.subject.startswith("Daily safeguarding digest")][-1]
+    assert "attendance data is stale: the newest mark is from 06/11/2026" in digest.text
+
+
+def test_a_pupil_missing_from_an_export_that_has_others_is_still_counted(tmp_path):
+    """The horizon is the newest mark of anyone: a pupil absent from the data is not seen."""
+    inst, _ = mini_instance(tmp_path / "home", absent_from={"20001": NOV[9]})
+    run_days(inst, NOV[9], NOV[16])
+    assert [row.pupil_ref for row in by_kind(inst, "not_seen")] == ["20001"]

@@ -80,6 +80,12 @@ def gather(app: App, at: datetime) -> Status:
         for item in s.scalars(select(InboxMessage).where(InboxMessage.status == "quarantined")):
             status.inbox_errors.append(f"item {item.id}: {item.error}")
         status.gaps = [gap.message for gap in data_gaps(s)]
+        from worker.cases.evaluate import stale_data
+        from worker.db.queries_attendance import load_world
+
+        stale = stale_data(load_world(s), today)
+        if stale:
+            status.gaps.insert(0, stale)
     return status
 
 

@@ -121,7 +121,10 @@ def build_digest(app: App, at: datetime) -> Digest:
             )
         for item in session.scalars(select(InboxMessage).where(InboxMessage.status == "quarantined")):
             digest.quarantined.append(f"inbox item {item.id}: {item.error}")
-        digest.gaps = [gap.message for gap in data_gaps(session)]
+        from worker.cases.evaluate import stale_data
+
+        stale = stale_data(world, today)
+        digest.gaps = ([stale] if stale else []) + [gap.message for gap in data_gaps(session)]
     return digest
 
 

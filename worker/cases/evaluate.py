@@ -57,23 +57,65 @@ def nth_school_day(calendar: ServiceCalendar, start: date, n: int) -> date | Non
     return day
 
 
-def current(app: App, world: World, pupil: PupilInfo, today: date, thresholds: Thresholds) -> Current | None:
+def data_horizon(world: World, until: date) -> date | None:
+    """The newest day on or before `until` with any attendance mark (for any pupil).
+
+    Days after it have not been imported yet: counting them as "not seen" would email every
+    Main School about every pupil when Arbor exports stop. They wait (and the digest says the
+    data is stale) instead.
+    """
+    newest = None
+    for marks in world.marks.values():
+        for day in marks.dates():
+            if day <= until and (newest is None or day > newest):
+                newest = day
+    return newest
+
+
+def not_seen_run(app: App, world: World, pupil: PupilInfo, today: date, thresholds: Thresholds,
+                 horizon: date | None) -> Run | None:
+    """The run of school days not seen that is still going, counted up to the data horizon."""
     marks = world.marks_of(pupil.pupil_ref).until(today)
     seen = seen_days(marks, app.session_rules, app.codebook)
-    if today in seen:
+    if today in seen or horizon is None:
         return None
-    start, end = counting_window(pupil, world.first_data_day, today - timedelta(days=1))
+    start, end = counting_window(pupil, world.first_data_day, min(today - timedelta(days=1), horizon))
     if start is None or end is None or end < start:
         return None
     welfare_n = thresholds.welfare_check_risk if pupil.safeguarding_risk else thresholds.welfare_check_no_risk
     found = runs(world.calendar, seen, start, end, thresholds.not_seen_email, welfare_n)
-    if not found or found[-1].seen_again_on is not None or found[-1].email_threshold_on is None:
+    if not found or found[-1].seen_again_on is not None:
         return None
-    run = found[-1]
+    return found[-1]
+
+
+def current(app: App, world: World, pupil: PupilInfo, today: date, thresholds: Thresholds,
+            horizon: date | None = None) -> Current | None:
+    """The pupil's not-seen run if it has reached the email threshold, with its due dates."""
+    if horizon is None:
+        horizon = data_horizon(world, today - timedelta(days=1))
+    run = not_seen_run(app, world, pupil, today, thresholds, horizon)
+    if run is None or run.email_threshold_on is None:
+        return None
+    welfare_n = thresholds.welfare_check_risk if pupil.safeguarding_risk else thresholds.welfare_check_no_risk
     email_due = world.calendar.next_school_day(run.email_threshold_on)
     welfare_day = run.welfare_threshold_on or nth_school_day(world.calendar, run.counting_from, welfare_n)
     welfare_due = world.calendar.next_school_day(welfare_day) if welfare_day else None
     return Current(run=run, email_due=email_due, welfare_due=welfare_due, welfare_threshold=welfare_n)
+
+
+def stale_data(world: World, today: date) -> str | None:
+    """A warning when school days before today have no attendance marks at all."""
+    yesterday = today - timedelta(days=1)
+    horizon = data_horizon(world, yesterday)
+    if horizon is None:
+        return None
+    missing = world.calendar.school_days(horizon + timedelta(days=1), yesterday)
+    if not missing:
+        return None
+    return (f"attendance data is stale: the newest mark is from {horizon:%d/%m/%Y}; no marks for "
+            f"{len(missing)} school day(s) since ({', '.join(f'{d:%d/%m}' for d in missing[:5])}"
+            f"{'...' if len(missing) > 5 else ''}); not-seen counting waits for the import")
 
 
 def _time_for(app: App, at: datetime, due: date | None) -> bool:
@@ -145,10 +187,11 @@ def missed_sessions(app: App, world: World, pupil: PupilInfo, start: date, end: 
 def _open(app, session, world: World, staff: Staff, today, at, thresholds) -> bool:
     did = False
     existing = {(c.pupil_ref, c.counting_from) for c in store.all_cases(session)}
+    horizon = data_horizon(world, today - timedelta(days=1))
     for ref, pupil in sorted(world.pupils.items()):
         if pupil.end_date is not None and pupil.end_date < today:
             continue
-        found = current(app, world, pupil, today, thresholds)
+        found = current(app, world, pupil, today, thresholds, horizon)
         if found is None or (ref, found.run.counting_from) in existing:
             continue
         if store.open_case_for(session, ref) is not None:

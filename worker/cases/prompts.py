@@ -17,6 +17,7 @@ from worker.attendance.calendar import monday_of
 from worker.attendance.marks import all_session_marks
 from worker.attendance.notseen import load_thresholds
 from worker.cases import store
+from worker.cases.evaluate import data_horizon, not_seen_run
 from worker.clock import local_date
 from worker.outbox.compose import Email, render_parts
 from worker.outbox.message_ids import make_message_id
@@ -42,6 +43,7 @@ def build_prompts(app: App, at: datetime) -> list[TutorPrompt]:
         world = load_world(session)
         staff = load_staff(session)
         open_refs = {case.pupil_ref for case in store.all_cases(session, open_only=True)}
+        horizon = data_horizon(world, today - timedelta(days=1))
 
         def prompt_for(email: str) -> TutorPrompt:
             key = email.lower()
@@ -52,7 +54,7 @@ def build_prompts(app: App, at: datetime) -> list[TutorPrompt]:
         for ref, pupil in sorted(world.pupils.items()):
             if not pupil.key_tutor_email or not pupil.on_roll(today):
                 continue
-            days = _days_not_seen(app, world, pupil, today)
+            days = _days_not_seen(app, world, pupil, today, thresholds, horizon)
             if thresholds.tutor_prompt <= days < thresholds.not_seen_email and ref not in open_refs:
                 prompt_for(pupil.key_tutor_email).not_seen.append(
                     {"pupil_ref": ref, "name": f"{pupil.forename} {pupil.surname}", "days": days,
@@ -73,18 +75,9 @@ def build_prompts(app: App, at: datetime) -> list[TutorPrompt]:
     return [p for p in prompts.values() if p.not_seen or p.no_reason]
 
 
-def _days_not_seen(app: App, world, pupil, today: date) -> int:
-    from worker.attendance.marks import seen_days
-    from worker.attendance.notseen import counting_window, runs
-
-    seen = seen_days(world.marks_of(pupil.pupil_ref).until(today), app.session_rules, app.codebook)
-    if today in seen:
-        return 0
-    start, end = counting_window(pupil, world.first_data_day, today - timedelta(days=1))
-    if start is None or end is None or end < start:
-        return 0
-    found = runs(world.calendar, seen, start, end, 10**6, 10**6)
-    return found[-1].school_days if found and found[-1].seen_again_on is None else 0
+def _days_not_seen(app: App, world, pupil, today: date, thresholds, horizon) -> int:
+    run = not_seen_run(app, world, pupil, today, thresholds, horizon)
+    return run.school_days if run else 0
 
 
 def _unexplained(app: App, world, pupil, monday: date, today: date) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from worker.app import App
 from worker.cases import store
+from worker.clock import local
 from worker.db.models import Case, InboxMessage, OutboxMessage, Pupil, School
 from worker.errors import IllegalTransition
 from worker.outbox.compose import Email, render_parts
@@ -70,6 +71,11 @@ def apply_reply(
         item.review_state = "pending"
         store.apply(session, case, "review_pending", at=at, cause=cause, actor=actor,
                     evidence=item.message_id, detail=detail)
+        spoofed = "dmarc=fail" in (result.get("review_reasons") or [])
+        if result.get("sender_verified") and not result.get("from_service") and not spoofed:
+            # The school did answer (a person must read it): no "we have not had a reply" chaser.
+            # Not when DMARC failed: a forged "reply" must not silence the chaser.
+            _responded(case, at)
         return "waiting for review"
     if result.get("from_service"):
         store.apply(session, case, "reply_recorded", at=at, cause=cause, actor=actor,
@@ -117,7 +123,7 @@ def _alert_dsl(app: App, session: Session, case: Case, item: InboxMessage, resul
     school = session.get(School, pupil.school_urn) if pupil else None
     subject, text, html = render_parts(app.templates_dir, "check_requested", {
         "service": app.settings.service, "case_ref": case.ref, "pupil": pupil, "school": school,
-        "sender": item.sender, "received": item.received_at.strftime("%d/%m/%Y %H:%M"),
+        "sender": item.sender, "received": local(item.received_at).strftime("%d/%m/%Y %H:%M"),
         "reply_text": (result.get("reply_text") or "").strip()[:4000],
     })
     email = Email(
@@ -153,6 +159,10 @@ def _bounce(app: App, session: Session, item: InboxMessage, result: dict, case: 
         store.apply(session, case, "bounce_recorded", at=at, cause="reply", actor="worker",
                     evidence=item.message_id, detail={"failed_recipient": failed, "status": result.get("status"),
                                                       "role": result.get("role"), "inbox_id": item.id})
+    if row is None and case is None:
+        # Not a bounce of anything we sent (backscatter from forged mail): the review queue
+        # shows it; telling the Attendance Lead "our email failed" would be false.
+        return
     role = result.get("role") or _role(school, failed)
     staff = load_staff(session)
     to = staff.emails("attendance_lead")
