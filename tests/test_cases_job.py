@@ -455,3 +455,19 @@ def test_a_pupil_missing_from_an_export_that_has_others_is_still_counted(tmp_pat
     inst, _ = mini_instance(tmp_path / "home", absent_from={"20001": NOV[9]})
     run_days(inst, NOV[9], NOV[16])
     assert [row.pupil_ref for row in by_kind(inst, "not_seen")] == ["20001"]
+
+
+def test_no_welfare_alert_once_the_school_has_reported_its_check(absent):
+    """A verified check_done before the 2-week threshold: the threshold is recorded, no alert."""
+    inst, _ = absent
+    run_days(inst, NOV[2], NOV[16])
+    case = inst.case_for("20002")
+    inst.at("2026-11-18 10:00")
+    record_reply(inst, case, {"kind": "check_done", "needs_review": False, "sender_verified": True,
+                              "from_service": False, "outcome": "seen_safe", "check_date": "2026-11-18"},
+                 sender="dsl@ashby.example")
+    run_days(inst, NOV[19], NOV[27])
+    case = inst.case_for("20002")
+    assert case.state == "check_reported"
+    assert [r for r in by_kind(inst, "welfare_due") if r.case_id == case.id] == []
+    assert "welfare_threshold_reached" in [e.event for e in inst.events(case.id)]

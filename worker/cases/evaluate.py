@@ -248,6 +248,12 @@ def _welfare(app, session, world: World, staff: Staff, today, at, thresholds) ->
         else:
             store.apply(session, case, "welfare_threshold_reached", at=at, cause="timer", actor="worker",
                         evidence=f"{days} school days not seen", detail={"state": case.state})
+            if case.state in (states.CHECK_REPORTED, states.SEEN_BY_SCHOOL):
+                # The school has already checked on the child: no "check due" alert; the case stays
+                # open on the digest until the Service sees the pupil.
+                case.welfare_alerted_at = at
+                did = True
+                continue
         school = session.get(School, pupil.school_urn)
         gaps = []
         if school is not None and not school.dsl_list:

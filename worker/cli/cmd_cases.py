@@ -264,12 +264,14 @@ def review_decide(ctx: Context, item_id: int, kind: str, case_ref: str | None, o
 
 @cli.command()
 @click.option("--print", "to_terminal", is_flag=True, help="Show the digest here instead of emailing it.")
+@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'", help="As things stood at this time (Europe/London).")
 @pass_ctx
-def digest(ctx: Context, to_terminal: bool) -> None:
+def digest(ctx: Context, to_terminal: bool, at_text: str | None) -> None:
     """The DSL's daily safeguarding digest (emailed at 07:30 each school day by `run`)."""
     from worker.cases.digest import build_digest, render_digest, send_digest
+    from worker.clock import FixedClock, parse_local
 
-    app = ctx.app()
+    app = ctx.app(clock=FixedClock(parse_local(at_text)) if at_text else None)
     at = app.clock.now()
     if to_terminal:
         subject, text, _ = render_digest(app, build_digest(app, at))
