@@ -187,7 +187,7 @@ class MarkChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     pupil_ref: Mapped[str] = mapped_column(String(32), index=True)
     date: Mapped[date] = mapped_column(Date)
-    session: Mapped[str] = mapped_column(String(2))  # AM | PM, or a lesson start HH:MM
+    session: Mapped[str] = mapped_column(String(5))  # AM | PM, or a lesson start HH:MM
     register: Mapped[str | None] = mapped_column(String(200), nullable=True)
     old_mark: Mapped[str | None] = mapped_column(String(4), nullable=True)
     new_mark: Mapped[str] = mapped_column(String(4))

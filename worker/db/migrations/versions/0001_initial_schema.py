@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 17:28:07.208444
+Create Date: 2026-12-03 17:52:48.090912
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('pupil_ref', sa.String(length=32), nullable=False),
     sa.Column('date', sa.Date(), nullable=False),
-    sa.Column('session', sa.String(length=2), nullable=False),
+    sa.Column('session', sa.String(length=5), nullable=False),
     sa.Column('register', sa.String(length=200), nullable=True),
     sa.Column('old_mark', sa.String(length=4), nullable=True),
     sa.Column('new_mark', sa.String(length=4), nullable=False),
