@@ -249,13 +249,16 @@ def review_show(ctx: Context, item_id: int) -> None:
 @click.option("--next-steps", "next_steps")
 @click.option("--note", default="")
 @click.option("--by", help="Who decides (default: your login name).")
+@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'", help="When the decision was made (default: now).")
 @pass_ctx
 def review_decide(ctx: Context, item_id: int, kind: str, case_ref: str | None, outcome: str | None,
-                  check_date: str | None, next_steps: str | None, note: str, by: str | None) -> None:
+                  check_date: str | None, next_steps: str | None, note: str, by: str | None,
+                  at_text: str | None) -> None:
     """Decide what a reply means; the case changes as if the school had said it plainly."""
     from worker.cases.review import decide
+    from worker.clock import FixedClock, parse_local
 
-    app = ctx.app()
+    app = ctx.app(clock=FixedClock(parse_local(at_text)) if at_text else None)
     day = _parse_day(check_date, "--date") if check_date else None
     outcome_text = decide(app, item_id, kind=kind, case_ref=case_ref, outcome=outcome, check_date=day,
                           next_steps=next_steps, note=note, actor=_actor(by), at=app.clock.now())

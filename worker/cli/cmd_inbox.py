@@ -89,12 +89,14 @@ def _line(result: dict) -> str:
 
 @inbox.command("replay")
 @click.argument("item_id", type=int)
+@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'", help="Act as if it were this time (default: now).")
 @pass_ctx
-def inbox_replay(ctx: Context, item_id: int) -> None:
+def inbox_replay(ctx: Context, item_id: int, at_text: str | None) -> None:
     """Process a stored (quarantined) message again, after a fix."""
+    from worker.clock import FixedClock, parse_local
     from worker.inbox.ingest import replay
 
-    app = ctx.app()
+    app = ctx.app(clock=FixedClock(parse_local(at_text)) if at_text else None)
     click.echo(replay(app, item_id, app.clock.now()))
 
 
