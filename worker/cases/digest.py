@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from worker.app import App
+from worker.attendance.notseen import load_thresholds
 from worker.cases import states, store
+from worker.cases.evaluate import data_horizon, not_seen_run, nth_school_day, stale_data
 from worker.clock import local, local_date
 from worker.db.models import Case, InboxMessage, OutboxMessage, Pupil, School
 from worker.outbox.compose import Email, render_parts
@@ -38,17 +40,6 @@ class Digest:
         return not (self.cases or self.reviews or self.mail_problems or self.gaps or self.quarantined)
 
 
-def _days_not_seen(app: App, world, case: Case, today: date) -> int:
-    pupil = world.pupils.get(case.pupil_ref)
-    if pupil is None:
-        return 0
-    start = case.last_seen + timedelta(days=1) if case.last_seen else case.counting_from
-    end = today - timedelta(days=1)
-    if pupil.end_date is not None:
-        end = min(end, pupil.end_date)
-    return len(world.calendar.school_days(start, end)) if end >= start else 0
-
-
 def build_digest(app: App, at: datetime) -> Digest:
     from worker.db.queries_attendance import load_world
     from worker.imports.gaps import data_gaps
@@ -58,12 +49,16 @@ def build_digest(app: App, at: datetime) -> Digest:
     with app.sessions() as session:
         world = load_world(session)
         after_days = app.settings.cases.reminder_after_school_days
+        thresholds = load_thresholds(app.rules_dir)
+        horizon = data_horizon(world, today - timedelta(days=1))
         for case in store.all_cases(session, open_only=True):
             pupil = session.get(Pupil, case.pupil_ref)
             school = session.get(School, pupil.school_urn) if pupil else None
             events = store.events(session, case)
             last = events[-1] if events else None
-            days = _days_not_seen(app, world, case, today)
+            run = not_seen_run(app, world, world.pupils[case.pupil_ref], today, thresholds, horizon) \
+                if case.pupil_ref in world.pupils else None
+            days = run.school_days if run else 0
             overdue = []
             if case.welfare_due and case.welfare_due <= today and case.state in (
                 states.OPEN, states.SCHOOL_NOTIFIED, states.WELFARE_CHECK_DUE
@@ -71,7 +66,8 @@ def build_digest(app: App, at: datetime) -> Digest:
                 overdue.append("welfare check due" if case.welfare_due == today else
                                f"welfare check overdue since {case.welfare_due:%d/%m}")
             if case.email_sent_at and case.school_responded_at is None:
-                answered_by = _nth_school_day(world.calendar, local_date(case.email_sent_at), after_days)
+                answered_by = nth_school_day(world.calendar, local_date(case.email_sent_at) + timedelta(days=1),
+                                             after_days)
                 if answered_by is not None and answered_by <= today:
                     overdue.append(f"school has not answered since {local(case.email_sent_at):%d/%m}")
             if case.email_sent_at is None:
@@ -121,20 +117,9 @@ def build_digest(app: App, at: datetime) -> Digest:
             )
         for item in session.scalars(select(InboxMessage).where(InboxMessage.status == "quarantined")):
             digest.quarantined.append(f"inbox item {item.id}: {item.error}")
-        from worker.cases.evaluate import stale_data
-
         stale = stale_data(world, today)
         digest.gaps = ([stale] if stale else []) + [gap.message for gap in data_gaps(session)]
     return digest
-
-
-def _nth_school_day(calendar, after: date, n: int) -> date | None:
-    day = after
-    for _ in range(n):
-        day = calendar.next_school_day(day)
-        if day is None:
-            return None
-    return day
 
 
 def render_digest(app: App, digest: Digest) -> tuple[str, str, str | None]:
