@@ -15,6 +15,7 @@ $(BIN)/attendance-courier: pyproject.toml
 	touch $@
 
 install: $(BIN)/attendance-courier
+	bash scripts/check-system.sh $(BIN)/python
 
 demo: install
 	$(BIN)/attendance-courier --home $(HOME_DIR) demo

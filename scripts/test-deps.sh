@@ -7,7 +7,7 @@
 # COURIER_REQUIRE_MAILSTACK=1 (CI), where a missing mail stack is an error.
 set -euo pipefail
 
-PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
+PACKAGES=(dovecot-imapd dovecot-lmtpd postfix openssl libharfbuzz-subset0)
 REQUIRE="${COURIER_REQUIRE_MAILSTACK:-0}"
 
 say() { printf 'test-deps: %s\n' "$*"; }
@@ -22,7 +22,7 @@ done
 
 if [ "$(id -u)" -ne 0 ]; then
   if [ ${#missing[@]} -gt 0 ]; then
-    say "the mail stack tests need: sudo apt-get install ${missing[*]}"
+    say "the tests need: sudo apt-get install ${missing[*]} (mail stack; libharfbuzz-subset0 makes PDFs faster)"
   fi
   say "the mail stack tests run only as root (run 'make test' as root); without it they are skipped"
   if [ "$REQUIRE" = "1" ]; then

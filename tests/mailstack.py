@@ -75,19 +75,24 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 """
 
 
+def _which(name: str) -> str:
+    """A program on PATH or in the sbin folders (not on a normal user's PATH)."""
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin") or ""
+
+
 def missing_requirements() -> str | None:
     """Why the stack cannot run here, or None when it can."""
     problems = []
     if os.geteuid() != 0:
         problems.append("not running as root")
     wanted = {
-        "dovecot": shutil.which("dovecot") or "",
-        "doveadm": shutil.which("doveadm") or "",
+        "dovecot": _which("dovecot"),
+        "doveadm": _which("doveadm"),
         "dovecot imap": str(DOVECOT_LIBEXEC / "imap"),
         "dovecot lmtp": str(DOVECOT_LIBEXEC / "lmtp"),
-        "postfix": shutil.which("postfix") or "",
+        "postfix": _which("postfix"),
         "postfix smtpd": str(POSTFIX_DAEMONS / "smtpd"),
-        "openssl": shutil.which("openssl") or "",
+        "openssl": _which("openssl"),
     }
     absent = [name for name, path in wanted.items() if not path or not Path(path).exists()]
     if absent:

@@ -220,7 +220,18 @@ def _coerce(value: Any, current: Any, where: str) -> Any:
 
 
 def _apply_env(settings: Settings, env: dict[str, str]) -> None:
-    """ATTENDANCE_COURIER_OUTGOING_SMTP_PASSWORD=... or ..._PASSWORD_FILE=/run/secrets/x."""
+    """ATTENDANCE_COURIER_OUTGOING_SMTP_PASSWORD=... or ..._PASSWORD_FILE=/run/secrets/x.
+
+    A misspelt variable is an error, as an unknown key in config.toml is: a typo must not
+    silently leave a default (say, the outbox folder instead of the real SMTP server) in place.
+    """
+    known = {ENV_PREFIX + "HOME"}
+    for path, _holder, _name in _leaves(settings):
+        var = ENV_PREFIX + "_".join(path).upper()
+        known |= {var, var + "_FILE"}
+    unknown = sorted(var for var in env if var.startswith(ENV_PREFIX) and var not in known)
+    if unknown:
+        raise ConfigError(f"unknown setting in the environment: {', '.join(unknown)}")
     for path, holder, name in _leaves(settings):
         var = ENV_PREFIX + "_".join(path).upper()
         if var in env:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from worker.app import App
 from worker.attendance.world import PupilInfo
-from worker.clock import local
+from worker.clock import local, local_date
 from worker.db.models import Case, School
 from worker.outbox.compose import Email, render_parts
 from worker.outbox.message_ids import make_message_id
@@ -69,6 +69,7 @@ def not_seen_email(
         "missed": missed,
         "risk": case.safeguarding_risk,
         "welfare_due": case.welfare_due,
+        "today": local_date(at),
         "email_sent_on": email_sent_on,
         "mailto_done": mailto(app, case.ref, "welfare check done", DONE_BODY),
         "mailto_request": mailto(app, case.ref, "please do the welfare check",

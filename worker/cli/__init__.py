@@ -22,8 +22,35 @@ class Context:
 
     def app(self, clock=None) -> App:
         if self._app is None or clock is not None:
+            if not (self.home / "config.toml").exists() and not (self.home / "courier.db").exists():
+                from worker.instance import init_instance
+
+                init_instance(self.home)
+                click.echo(f"note: there was no instance at {self.home}: made one with the embedded "
+                           "defaults (see its config.toml)", err=True)
             self._app = App.from_home(self.home, clock=clock)
         return self._app
+
+
+class LocalTime(click.ParamType):
+    """'YYYY-MM-DD HH:MM' in Europe/London, as an aware UTC datetime."""
+
+    name = "'YYYY-MM-DD HH:MM'"
+
+    def convert(self, value, param, ctx):
+        from datetime import datetime
+
+        from worker.clock import parse_local
+
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_local(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a time like '2026-11-26 07:30' (Europe/London)", param, ctx)
+
+
+LOCAL_TIME = LocalTime()
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -11,7 +11,7 @@ from datetime import date
 
 import click
 
-from worker.cli import Context, cli, pass_ctx
+from worker.cli import LOCAL_TIME, Context, cli, pass_ctx
 from worker.clock import local
 from worker.errors import NotFound
 
@@ -249,16 +249,16 @@ def review_show(ctx: Context, item_id: int) -> None:
 @click.option("--next-steps", "next_steps")
 @click.option("--note", default="")
 @click.option("--by", help="Who decides (default: your login name).")
-@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'", help="When the decision was made (default: now).")
+@click.option("--at", "at_text", type=LOCAL_TIME, help="When the decision was made (default: now).")
 @pass_ctx
 def review_decide(ctx: Context, item_id: int, kind: str, case_ref: str | None, outcome: str | None,
                   check_date: str | None, next_steps: str | None, note: str, by: str | None,
-                  at_text: str | None) -> None:
+                  at_text) -> None:
     """Decide what a reply means; the case changes as if the school had said it plainly."""
     from worker.cases.review import decide
-    from worker.clock import FixedClock, parse_local
+    from worker.clock import FixedClock
 
-    app = ctx.app(clock=FixedClock(parse_local(at_text)) if at_text else None)
+    app = ctx.app(clock=FixedClock(at_text) if at_text else None)
     day = _parse_day(check_date, "--date") if check_date else None
     outcome_text = decide(app, item_id, kind=kind, case_ref=case_ref, outcome=outcome, check_date=day,
                           next_steps=next_steps, note=note, actor=_actor(by), at=app.clock.now())
@@ -267,14 +267,14 @@ def review_decide(ctx: Context, item_id: int, kind: str, case_ref: str | None, o
 
 @cli.command()
 @click.option("--print", "to_terminal", is_flag=True, help="Show the digest here instead of emailing it.")
-@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'", help="As things stood at this time (Europe/London).")
+@click.option("--at", "at_text", type=LOCAL_TIME, help="Compute it at this time (Europe/London): days not seen and what is due; cases as they are now.")
 @pass_ctx
-def digest(ctx: Context, to_terminal: bool, at_text: str | None) -> None:
+def digest(ctx: Context, to_terminal: bool, at_text) -> None:
     """The DSL's daily safeguarding digest (emailed at 07:30 each school day by `run`)."""
     from worker.cases.digest import build_digest, render_digest, send_digest
-    from worker.clock import FixedClock, parse_local
+    from worker.clock import FixedClock
 
-    app = ctx.app(clock=FixedClock(parse_local(at_text)) if at_text else None)
+    app = ctx.app(clock=FixedClock(at_text) if at_text else None)
     at = app.clock.now()
     if to_terminal:
         subject, text, _ = render_digest(app, build_digest(app, at))

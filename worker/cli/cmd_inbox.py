@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from worker.cli import Context, cli, pass_ctx
+from worker.cli import LOCAL_TIME, Context, cli, pass_ctx
 from worker.config import load_settings, message_id_secret
 from worker.inbox.classify import classify_message
 from worker.inbox.directory import CaseDirectory, JsonCaseDirectory
@@ -89,14 +89,14 @@ def _line(result: dict) -> str:
 
 @inbox.command("replay")
 @click.argument("item_id", type=int)
-@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'", help="Act as if it were this time (default: now).")
+@click.option("--at", "at_text", type=LOCAL_TIME, help="Act as if it were this time (default: now).")
 @pass_ctx
-def inbox_replay(ctx: Context, item_id: int, at_text: str | None) -> None:
+def inbox_replay(ctx: Context, item_id: int, at_text) -> None:
     """Process a stored (quarantined) message again, after a fix."""
-    from worker.clock import FixedClock, parse_local
+    from worker.clock import FixedClock
     from worker.inbox.ingest import replay
 
-    app = ctx.app(clock=FixedClock(parse_local(at_text)) if at_text else None)
+    app = ctx.app(clock=FixedClock(at_text) if at_text else None)
     click.echo(replay(app, item_id, app.clock.now()))
 
 
@@ -115,7 +115,10 @@ def inbox_list(ctx: Context, quarantined: bool) -> None:
         query = select(InboxMessage).order_by(InboxMessage.id)
         if quarantined:
             query = query.where(InboxMessage.status == "quarantined")
-        for item in session.scalars(query):
+        items = list(session.scalars(query))
+        if not items:
+            click.echo("no quarantined messages" if quarantined else "nothing has been read from the inbox yet")
+        for item in items:
             click.echo(f"{item.id:>5}  {local(item.received_at):%Y-%m-%d %H:%M}  {item.status:<11} "
                        f"{item.kind or '-':<15} case {item.case_id or '-'}  from {item.sender or '-'}"
                        + (f"  error: {item.error}" if item.error else ""))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import click
 
-from worker.cli import Context, cli, pass_ctx
-from worker.clock import FixedClock, describe_local, parse_local
+from worker.cli import LOCAL_TIME, Context, cli, pass_ctx
+from worker.clock import FixedClock, describe_local
 
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Run every job due now, then exit.")
-@click.option("--at", "at_text", metavar="'YYYY-MM-DD HH:MM'",
+@click.option("--at", "at_text", type=LOCAL_TIME,
               help="With --once: act as if it were this time (Europe/London). Emails carry it as their Date.")
 @click.option("--job", "jobs", multiple=True, help="With --once: only these jobs (repeatable).")
 @click.option("--strict", is_flag=True, help="With --once: exit 1 when a job failed.")
 @pass_ctx
-def run(ctx: Context, once: bool, at_text: str | None, jobs: tuple[str, ...], strict: bool) -> None:
+def run(ctx: Context, once: bool, at_text, jobs: tuple[str, ...], strict: bool) -> None:
     """Run the worker: import dropped files, evaluate cases, send what is due, read replies.
 
     Without --once it keeps going until SIGTERM or SIGINT, finishing the step it is in.
@@ -26,7 +26,7 @@ def run(ctx: Context, once: bool, at_text: str | None, jobs: tuple[str, ...], st
     if at_text and not once:
         raise click.UsageError("--at only makes sense with --once")
     if once:
-        clock = FixedClock(parse_local(at_text)) if at_text else None
+        clock = FixedClock(at_text) if at_text else None
         app = ctx.app(clock=clock)
         at = app.clock.now()
         # Each `--once` is a start of the worker: a row a crash left mid-send becomes `unknown`

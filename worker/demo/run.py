@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from worker.app import App
 from worker.clock import LONDON, FixedClock, describe_local, local
@@ -21,6 +21,7 @@ from worker.config import CONFIG_TEMPLATE, load_settings
 from worker.db.models import Case, InboxMessage, OutboxMessage
 from worker.demo.generate import SampleInfo, generate_sample
 from worker.demo.replies import build_reply
+from worker.errors import CourierError
 from worker.instance import init_instance
 
 TICKS = (time(7, 0), time(8, 45), time(12, 0), time(15, 45), time(18, 0))
@@ -45,7 +46,15 @@ def run_demo(home: Path, echo: Callable[[str], None] = print, ticks: tuple[time,
     init_instance(home)
     clock = FixedClock()
     app = App(settings=load_settings(home), clock=clock)
-    echo(f"instance: {home.resolve()} (SQLite, outbox/ for sent mail, inbox/ Maildir for replies)")
+    try:
+        import weasyprint  # noqa: F401 - fail here, clearly, not at every certificate
+    except OSError as exc:
+        raise CourierError(f"the certificate PDFs need Pango (WeasyPrint could not load it: {exc}); "
+                           "install it, e.g. `sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0`") from None
+    database = "SQLite" if app.settings.database_url.startswith("sqlite") else "PostgreSQL"
+    with app.sessions() as session:
+        before = session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+    echo(f"instance: {home.resolve()} ({database}, outbox/ for sent mail, inbox/ Maildir for replies)")
     echo(f"sample data: {len(info.files)} files in {sample_dir} ({info.data_from} to {info.data_to})")
 
     from worker.imports.runner import import_paths
@@ -80,7 +89,7 @@ def run_demo(home: Path, echo: Callable[[str], None] = print, ticks: tuple[time,
                 for name, error in report.errors.items():
                     echo(f"{describe_local(at)}: job {name} failed: {error}")
         day += timedelta(days=1)
-    return summarise(app, info, echo, ticks_run)
+    return summarise(app, info, echo, ticks_run, before)
 
 
 def _moment(day: date, clock_time: time) -> datetime:
@@ -111,7 +120,7 @@ def _drop_reply(app: App, plan, at: datetime) -> bool:
     return True
 
 
-def summarise(app: App, info: SampleInfo, echo: Callable[[str], None], ticks_run: int) -> dict:
+def summarise(app: App, info: SampleInfo, echo: Callable[[str], None], ticks_run: int, before: int = 0) -> dict:
     with app.sessions() as session:
         rows = list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         cases = list(session.scalars(select(Case).order_by(Case.id)))
@@ -123,6 +132,9 @@ def summarise(app: App, info: SampleInfo, echo: Callable[[str], None], ticks_run
         kinds = Counter(row.kind for row in rows)
         echo(f"emails written to {app.settings.outbox_dir}: {len(rows)} "
              f"({', '.join(f'{k} {v}' for k, v in sorted(kinds.items()))})")
+        if before:
+            echo(f"  ({len(rows) - before} of them by this run: the instance already held {before}; "
+                 "replayed slots are never sent twice. Use a new --home to start again.)")
         attachments = sum(len((row.detail or {}).get("pupils", [])) for row in rows if row.kind == "certificate")
         echo(f"  certificate PDFs attached: {attachments}")
         for row in rows:
@@ -144,5 +156,9 @@ def summarise(app: App, info: SampleInfo, echo: Callable[[str], None], ticks_run
         echo(f"school replies read: {len(inbox)}; waiting for a person: "
              f"{sum(1 for i in inbox if i.review_state == 'pending')}")
         echo("")
-        echo("look at: ls outbox/  |  attendance-courier --home HOME status  |  cases list  |  digest --print")
+        home = app.settings.home
+        echo(f"look at: ls {app.settings.outbox_dir}")
+        for command in ("status", "cases list --all", "cases show NS-1", "review list",
+                        "inbox list"):
+            echo(f"         attendance-courier --home {home} {command}")
         return {"emails": len(rows), "kinds": dict(kinds), "cases": len(cases), "replies": len(inbox)}
