@@ -11,7 +11,7 @@ no case, something a person must act on, an uncertain reading, a permanent bounc
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 
 from worker.clock import local_date
@@ -24,6 +24,9 @@ from worker.inbox.quotes import Reply, split_reply
 from worker.inbox.reply_rules import ClassifyRules, Pattern, ReplyRules
 
 REVIEW_OUTCOMES = ("not_seen", "concerns", "referred")
+# The most of a body that is read: nobody writes a longer reply, and reading megabytes (a log
+# pasted in, or an attack) would hold up every message behind it. A person reads the rest.
+MAX_TEXT = 100_000
 FORM_TYPES = ("application/pdf", "application/msword", "application/vnd.openxmlformats", "image/")
 
 
@@ -72,6 +75,9 @@ class Reading:
 
 # --- sentences and windows -------------------------------------------------------------------
 
+# "Date of visit: 23/11", "Outcome: seen": a form-style line is its own sentence.
+LABEL_LINE = re.compile(r"^[-*\u2022]?\s*[A-Z][\w /'&()-]{1,30}:\s+\S")
+
 
 def sentences(text: str) -> list[str]:
     """Paragraphs joined, then split at sentence ends (initials such as 'J.T. seen' stay whole)."""
@@ -80,7 +86,7 @@ def sentences(text: str) -> list[str]:
         lines = [line.strip() for line in para.split("\n") if line.strip()]
         joined: list[str] = []
         for line in lines:
-            if joined and not re.match(r"^[-*\u2022]\s", line):
+            if joined and not re.match(r"^[-*\u2022]\s", line) and not LABEL_LINE.match(line):
                 joined[-1] += " " + line
             else:
                 joined.append(line)
@@ -140,7 +146,14 @@ def read_reply(text: str, ref: date | None, rules: ClassifyRules) -> Reading:
         hits = [i for i, s in enumerate(parts) if _any(s, rule.patterns, rules, rule.future_blocks)]
         if hits:
             evidence[rule.name] = hits
-    kind = next((rule.name for rule in rules.kinds if rule.name in evidence), "other")
+    strong = {
+        rule.name
+        for rule in rules.kinds
+        if any(_found(s, p, rules, rule.future_blocks) for s in parts for p in rule.patterns if not p.weak)
+    }
+    # Weak evidence ("spoke to mum at drop-off") yields to another kind found in the same reply.
+    found = [rule.name for rule in rules.kinds if rule.name in evidence]
+    kind = next((name for name in found if name in strong or len(found) == 1), found[0] if found else "other")
     mixed = tuple(name for name in evidence if name != kind and {kind, name} == {"check_requested", "check_done"})
     outcome = check_date = next_steps = None
     if kind == "check_done":
@@ -150,11 +163,16 @@ def read_reply(text: str, ref: date | None, rules: ClassifyRules) -> Reading:
         child_seen = any(_any(s, rules.child_seen, rules) for s in parts)
         if outcome in (None, "seen_safe") and not child_seen and any(_any(s, rules.parent_only, rules) for s in parts):
             outcome = "not_seen"  # only a parent was spoken to
-        check_date = _check_date(parts, evidence["check_done"][0], ref)
+        check_date = _check_date(parts, evidence["check_done"], ref, rules)
         next_steps = _next_steps(parts, ref, rules)
     clean = rules.service_names.sub(" ", text or "")
     risks = tuple(name for name, regex in rules.risk if regex.search(clean))
     actions = [name for name, patterns in rules.action if any(_any(s, patterns, rules) for s in parts)]
+    if kind != "check_done" and "check_done" in evidence:
+        # The family contact that yielded to a sighting still says something a person must read.
+        heard = next((name for name, patterns in rules.outcomes if any(_any(s, patterns, rules) for s in parts)), None)
+        if heard in ("not_seen", "concerns", "referred"):
+            actions.append(f"family contact reports {heard.replace('_', ' ')}")
     request_sentences = set(evidence.get("check_requested", []))
     if any(s.rstrip().endswith("?") for i, s in enumerate(parts) if i not in request_sentences):
         actions.append("question to the Service")
@@ -168,22 +186,38 @@ def read_reply(text: str, ref: date | None, rules: ClassifyRules) -> Reading:
     return Reading(kind, outcome, check_date, next_steps, risks, tuple(actions), round(confidence, 2), mixed)
 
 
-def _check_date(parts: list[str], at: int, ref: date | None) -> date | None:
-    """From the sentence reporting the check, else the one before, else the one after."""
+def _past_text(sentence: str, rules: ClassifyRules) -> str:
+    """The sentence without its clauses about what comes next ("back on Monday", "will visit Friday")."""
+    keep = []
+    for clause in rules.clause_breaks.split(sentence):
+        words = re.findall(r"[\w']+", clause.lower())
+        if _has_cue(words, rules.future_cues) or _has_cue(words, rules.not_check_date):
+            continue
+        keep.append(clause)
+    return " , ".join(keep)
+
+
+def _check_date(parts: list[str], hits: list[int], ref: date | None, rules: ClassifyRules) -> date | None:
+    """The day of the check: from a sentence reporting it, else the ones either side of the first,
+    else any sentence about the check (`check_date_hints`), else the reply's own day (the README:
+    relative words and a missing date resolve against the Date header; an explicit date wins)."""
     if ref is None:
         return None
-    for index in (at, at - 1, at + 1):
+    first = hits[0]
+    order = [*hits, first - 1, first + 1]
+    order += [i for i, s in enumerate(parts) if i not in order and _any(s, rules.check_date_hints, rules)]
+    for index in order:
         if 0 <= index < len(parts):
-            found = dates.check_date_in(parts[index], ref)
+            found = dates.check_date_in(_past_text(parts[index], rules), ref)
             if found is not None:
                 return found
-    return None
+    return ref
 
 
 def _next_steps(parts: list[str], ref: date | None, rules: ClassifyRules) -> str | None:
     chosen: list[str] = []
     for sentence in parts:
-        clauses = [c.strip(" ,;") for c in re.split(r";|,\s+(?=[a-z])|\s+[-–—]\s+|,\s+(?=[A-Z]\.[A-Z]\.|mum|dad)", sentence)]
+        clauses = [c.strip(" ,;") for c in re.split(r";|,\s+(?=[a-z])|(?<!\s)\s+[-–—]\s+|,\s+(?=[A-Z]\.[A-Z]\.|mum|dad)", sentence)]
         keep = [c for c in clauses if c and _any(c, rules.next_steps, rules)]
         if keep:
             text = ", ".join(keep)
@@ -201,6 +235,14 @@ def _next_steps(parts: list[str], ref: date | None, rules: ClassifyRules) -> str
 
 def _dmarc_failed(msg: ParsedMessage) -> bool:
     return any(re.search(r"\bdmarc\s*=\s*fail\b", v, re.I) for v in msg.header_all("Authentication-Results"))
+
+
+def _addressed_to_service(msg: ParsedMessage, directory: CaseDirectory) -> bool:
+    """Whether the Service is in To (not only in Cc); with no To at all, assume it is."""
+    if not msg.to:
+        return True
+    ours, domains = directory.service_addresses(), directory.service_domains()
+    return any(a in ours or a.rpartition("@")[2] in domains for a in msg.to)
 
 
 def _reference_day(msg: ParsedMessage, received_at: datetime | None) -> date | None:
@@ -222,7 +264,7 @@ def classify_message(
     if loop_header and msg.header(loop_header) is not None:
         return Classification("loop", None, None, None, None, False, [f"our own {loop_header} header"], confidence=1.0, **base)
     machine = detect_machine(msg, rules.machine)
-    reply = split_reply(msg.text, rules.quotes, msg.subject, msg.from_name) if machine.kind is None else None
+    reply = split_reply(msg.text[:MAX_TEXT], rules.quotes, msg.subject, msg.from_name) if machine.kind is None else None
     match = match_case(msg, directory, secret, own_text=reply.text if reply else "", bounce=machine.kind == "bounce")
     if machine.kind is not None:
         return _machine(msg, machine, match, base)
@@ -236,6 +278,9 @@ def _machine(msg: ParsedMessage, machine: MachineVerdict, match: CaseMatch, base
     if machine.kind == "bounce":
         result.failed_recipient = machine.failed_recipient
         result.failed_role = match.case.role_of(machine.failed_recipient) if match.case else None
+        if match.case is not None and machine.failed_recipient and result.failed_role is None:
+            # Not an address this case's emails go to: a forged or misdirected bounce.
+            reasons.append(f"failed recipient is not a registered school contact of {match.case.case_ref}")
         result.bounce_status = machine.status
         result.bounce_permanent = machine.permanent
         if machine.permanent:
@@ -267,15 +312,22 @@ def _human(
         reasons.append("no case match")
     if match.conflicts:
         reasons.append("other case references: " + ", ".join(match.conflicts))
+    if len(msg.text) > MAX_TEXT:
+        reasons.append(f"long message: only the first {MAX_TEXT} characters were read")
     sender = msg.from_addr
-    if sender in directory.service_addresses() or msg.sender_domain in directory.service_domains():
+    unclear = getattr(msg, "sender_problem", None)
+    if unclear:
+        reasons.append(f"sender unclear: {unclear}")
+    from_service = sender in directory.service_addresses() or msg.sender_domain in directory.service_domains()
+    if from_service and not unclear and not _dmarc_failed(msg):
         result.confidence = 0.9  # the Service's own staff: never a school response
         result.needs_review = bool(reasons)
         return result
     if _dmarc_failed(msg):
         reasons.append("dmarc=fail")
     if case is not None:
-        result.sender_verified = case.verifies(sender)
+        # An unclear From never verifies, whatever its first address says.
+        result.sender_verified = case.verifies(sender) and not unclear
         if not result.sender_verified:
             reasons.append("sender not verified for the Main School")
     if not reply.text.strip():
@@ -289,6 +341,11 @@ def _human(
         result.needs_review = bool(reasons)
         return result
     reading = read_reply(reply.text, _reference_day(msg, received_at), rules.classify)
+    if reply.is_forward and not _addressed_to_service(msg, directory):
+        # "Jo - can you pick this up?" above a forward sent To a colleague asks the colleague, not us.
+        actions = tuple(a for a in reading.actions if a != "question to the Service")
+        kind = "other" if reading.kind == "check_requested" else reading.kind
+        reading = replace(reading, kind=kind, actions=actions)
     result.kind = reading.kind
     result.confidence = reading.confidence
     if reading.kind == "check_done":

@@ -29,8 +29,8 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("day_month", re.compile(rf"\b(?:{_WD},?\s+)?(?:the\s+)?{_DAY}(?:\s+of)?\s+{_MON}\.?(?:,?\s+(?P<y>20\d\d))?\b", re.I)),
     ("month_day", re.compile(rf"\b(?:{_WD},?\s+)?{_MON}\.?\s+{_DAY}\b(?:,?\s+(?P<y>20\d\d))?", re.I)),
     ("weekday_day", re.compile(rf"\b{_WD}\s+(?:the\s+)?(?P<day>[0-3]?\d)(?:st|nd|rd|th)\b", re.I)),
-    ("the_day", re.compile(r"\bthe\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)\b", re.I)),
-    ("today", re.compile(r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening|lunchtime)|earlier today|just now|after school today)\b", re.I)),
+    ("the_day", re.compile(r"\b(?:the|on)\s+(?:the\s+)?(?P<day>[0-3]?\d)(?:st|nd|rd|th)\b", re.I)),
+    ("today", re.compile(r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening|lunchtime|am|pm)|earlier today|just now|after school today|at lunchtime)\b", re.I)),
     ("day_before", re.compile(r"\b(?:the\s+)?day before yesterday\b", re.I)),
     ("yesterday", re.compile(rf"\b(?:yesterday{_PART}|last\s+night)\b", re.I)),
     ("days_ago", re.compile(r"\b(?P<n>\d|one|two|three|four|five|six)\s+days?\s+ago\b", re.I)),
@@ -38,6 +38,9 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("next_weekday", re.compile(rf"\bnext\s+{_WD}\b", re.I)),
     ("weekday", re.compile(rf"\b(?:(?P<rel>on|last|this|since)\s+)?{_WD}\b(?!\s+\d)", re.I)),
 ]
+# "at 11.10", "11.10am": a dotted pair with no year is a time of day here, not 11 October.
+TIME_BEFORE = re.compile(r"(?:\b(?:at|@|from|by|until|till|around|approx|about|after|before|between|and|to)\.?|@|-|–)\s*$", re.I)
+TIME_AFTER = re.compile(r"^\s*(?:am|pm|a\.m|p\.m|hrs|h)\b|^\s*[-–]\s*\d", re.I)
 NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 EXPLICIT = {"iso", "numeric", "day_month", "month_day", "weekday_day", "the_day"}
 
@@ -130,6 +133,11 @@ def _resolve(name: str, match: re.Match[str], ref: date, future_context: bool) -
         return _safe(int(groups["y"]), int(groups["m"]), int(groups["d"])), False
     if name == "numeric":
         day, month = int(groups["d"]), int(groups["m"])
+        text = match.string
+        if groups.get("y") is None and "." in match.group(0) and (
+            TIME_BEFORE.search(text[max(0, match.start() - 12) : match.start()]) or TIME_AFTER.match(text[match.end() :])
+        ):
+            return None, False
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return None, False
         year = _year(groups.get("y"), ref)

@@ -191,13 +191,18 @@ def strip_signature(lines: list[str], rules: QuoteRules, sender_name: str = "") 
             break
     if cut is None:
         names = {part.lower() for part in re.findall(r"[A-Za-zÀ-ÿ'-]+", sender_name or "") if len(part) > 1}
+        # Non-blank lines after each line, and the longest of them, counted once from the end:
+        # re-reading the tail for every line made a message of many lines cost n^2.
+        tail_count, tail_longest = [0] * (len(lines) + 1), [0] * (len(lines) + 1)
+        for i in range(len(lines) - 1, -1, -1):
+            blank = not lines[i].strip()
+            tail_count[i] = tail_count[i + 1] + (0 if blank else 1)
+            tail_longest[i] = tail_longest[i + 1] if blank else max(tail_longest[i + 1], len(lines[i]))
         for i, line in enumerate(lines):
             if i == 0:
                 continue
-            tail = [t for t in lines[i + 1 :] if t.strip()]
-            short_tail = len(tail) <= rules.max_signature_lines and all(
-                len(t) <= rules.max_signature_line_length for t in tail
-            )
+            short_tail = (tail_count[i + 1] <= rules.max_signature_lines
+                          and tail_longest[i + 1] <= rules.max_signature_line_length)
             if rules.signoff.match(line) and short_tail:
                 cut = i
                 break
@@ -208,7 +213,14 @@ def strip_signature(lines: list[str], rules: QuoteRules, sender_name: str = "") 
                 break
     if cut is None:
         return lines, []
+    # "Thanks, Rob" then "PS police attended last night": a postscript is the sender's own words.
+    ps = next((j for j in range(cut, len(lines)) if POSTSCRIPT.match(lines[j])), None)
+    if ps is not None:
+        return lines[:cut] + [""] + lines[ps:], lines[cut:ps]
     return lines[:cut], lines[cut:]
+
+
+POSTSCRIPT = re.compile(r"^\s*p\.?\s?p?\.?\s?s\b\.?\s*[:\-–]?", re.I)
 
 
 def _drop_disclaimers(lines: list[str], rules: QuoteRules) -> list[str]:
@@ -240,20 +252,19 @@ def split_reply(text: str, rules: QuoteRules, subject: str = "", sender_name: st
     start = _quote_start(lines, rules)
     forward_subject = is_forward_subject(subject, rules)
     if start is None:
-        own, signature = strip_signature(lines, rules, sender_name)
-        return Reply(_tidy(_drop_disclaimers(own, rules)), "", _tidy(signature), forward_subject, False)
+        # Disclaimers go first: a long one under the signature would hide the sign-off.
+        own, signature = strip_signature(_drop_disclaimers(lines, rules), rules, sender_name)
+        return Reply(_tidy(own), "", _tidy(signature), forward_subject, False)
     index, what = start
     head, region = lines[:index], lines[index:]
     is_forward = what == "forward" or (forward_subject and what in ("header", "separator"))
-    own, signature = strip_signature(head, rules, sender_name)
-    own = _drop_disclaimers(own, rules)
+    own, signature = strip_signature(_drop_disclaimers(head, rules), rules, sender_name)
     inline: list[str] = []
     if not is_forward:
         after = _skip_header(lines, index, rules)
         first_body = next((line for line in lines[after:] if line.strip()), "")
         if what == "gt" or _is_quoted(first_body):
-            inline, _ = strip_signature(_inline_answers(lines[index:], rules), rules, sender_name)
-            inline = _drop_disclaimers(inline, rules)
+            inline, _ = strip_signature(_drop_disclaimers(_inline_answers(lines[index:], rules), rules), rules, sender_name)
     own_text = _tidy(own)
     inline_text = _tidy(inline)
     combined = "\n\n".join(part for part in (own_text, inline_text) if part)

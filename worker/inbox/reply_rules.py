@@ -25,6 +25,7 @@ INITIALS = r"[a-z]\.\s?[a-z]\.(?:\s?[a-z]\.)?"
 class Pattern:
     regex: re.Pattern[str]
     negatable: bool = True
+    weak: bool = False  # evidence that yields to a stronger kind (see classify.read_reply)
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ class ClassifyRules:
     next_steps: tuple[Pattern, ...]
     child_seen: tuple[Pattern, ...] = ()
     parent_only: tuple[Pattern, ...] = ()
+    check_date_hints: tuple[Pattern, ...] = ()
+    not_check_date: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,13 @@ def _patterns(entries: list[Any], where: str) -> tuple[Pattern, ...]:
         if isinstance(entry, dict):
             if "pattern" not in entry:
                 raise RulesError(f"{where}[{i}]: an entry needs 'pattern'")
-            out.append(Pattern(_compile(entry["pattern"], f"{where}[{i}]"), bool(entry.get("negatable", True))))
+            out.append(
+                Pattern(
+                    _compile(entry["pattern"], f"{where}[{i}]"),
+                    bool(entry.get("negatable", True)),
+                    bool(entry.get("weak", False)),
+                )
+            )
         else:
             out.append(Pattern(_compile(entry, f"{where}[{i}]")))
     return tuple(out)
@@ -158,8 +167,10 @@ def _quote_rules(data: dict[str, Any], where: str) -> QuoteRules:
             separators=tuple(_compile(rf"^\s*(?:{s})\s*$", f"{where}: separators") for s in data["separators"]),
             forward_separators=tuple(_compile(rf"^\s*(?:{s})\s*$", f"{where}: forward_separators") for s in data["forward_separators"]),
             attribution_opener=_compile(rf"^\s*-*\s*(?:{openers})\b", f"{where}: attribution_openers"),
+            # '@' is not in the address class: from each '@' of a long run of them the class
+            # would run to the run's end and back (n^2 on a line of '@').
             attribution_end=_compile(
-                rf"(?:\b(?:{verbs})\s*:?|@[^\s<>]+\s*>?\s*:)\s*-*\s*$", f"{where}: attribution_verbs"
+                rf"(?:\b(?:{verbs})\s*:?|@[^\s<>@]+\s*>?\s*:)\s*-*\s*$", f"{where}: attribution_verbs"
             ),
             reply_prefixes=tuple(str(p).lower() for p in data["reply_subject_prefixes"]),
             forward_prefixes=tuple(str(p).lower() for p in data["forward_subject_prefixes"]),
@@ -193,7 +204,31 @@ def _machine_rules(data: dict[str, Any], where: str) -> MachineRules:
         raise RulesError(f"{where}: missing {exc}") from exc
 
 
+MACRO = re.compile(r"%([a-z_]+)%")
+
+
+def _expand(value: Any, macros: dict[str, str], where: str) -> Any:
+    """Write `%name%` in a pattern for a shared piece (rules/classify.yaml `macros`), so one
+    list of agents or verbs serves every pattern that needs it."""
+    if isinstance(value, dict):
+        return {k: _expand(v, macros, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, macros, f"{where}[{i}]") for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    for _ in range(5):  # macros may use macros
+        if not MACRO.search(value):
+            return value
+        unknown = [m for m in MACRO.findall(value) if m not in macros]
+        if unknown:
+            raise RulesError(f"{where}: unknown macro %{unknown[0]}%")
+        value = MACRO.sub(lambda m: f"(?:{macros[m.group(1)]})", value)
+    raise RulesError(f"{where}: macros nested too deep")
+
+
 def _classify_rules(data: dict[str, Any], where: str) -> ClassifyRules:
+    macros = {str(k): str(v) for k, v in (data.get("macros") or {}).items()}
+    data = _expand({k: v for k, v in data.items() if k != "macros"}, macros, where)
     try:
         neg = data["negation"]
         kinds = []
@@ -220,6 +255,8 @@ def _classify_rules(data: dict[str, Any], where: str) -> ClassifyRules:
             next_steps=_patterns(data.get("next_steps", []), f"{where}: next_steps"),
             child_seen=_patterns(data.get("child_seen", []), f"{where}: child_seen"),
             parent_only=_patterns(data.get("parent_only", []), f"{where}: parent_only"),
+            check_date_hints=_patterns(data.get("check_date_hints", []), f"{where}: check_date_hints"),
+            not_check_date=tuple(str(c).lower() for c in data.get("not_check_date", [])),
         )
     except KeyError as exc:
         raise RulesError(f"{where}: missing {exc}") from exc
