@@ -9,9 +9,10 @@ Unknown keys are an error, so a typo cannot silently fall back to a default.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,9 @@ def _coerce(value: Any, current: Any, where: str) -> Any:
             return value.lower() in {"1", "true", "yes"}
         raise ConfigError(f"{where} must be true or false, not {value!r}")
     if isinstance(current, int):
+        # int(True) is 1 and int(2.5) is 2: neither is what was meant.
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ConfigError(f"{where} must be a whole number, not {value!r}")
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -268,6 +272,59 @@ def _check(settings: Settings) -> None:
         raise ConfigError("certificates.mark_rule must be best or first")
     for name in ("cases_from", "digest_time", "tutor_prompt_time", "certificate_time"):
         parse_clock_time(getattr(settings.schedule, name), f"schedule.{name}")
+    _check_values(settings)
+
+
+# (setting, smallest, largest): numbers outside these are mistakes a job would only trip over
+# later (a negative tick, port 99999), so they stop the worker at start, with the key named.
+_RANGES = (
+    ("schedule.tick_seconds", 1, 86400),
+    ("outgoing.smtp.port", 1, 65535),
+    ("outgoing.smtp.timeout_seconds", 1, 3600),
+    ("incoming.imap.port", 1, 65535),
+    ("incoming.imap.timeout_seconds", 1, 3600),
+    ("cases.reminder_after_school_days", 1, 100),
+    ("cases.max_reminders", 0, 100),
+    ("cases.number_start", 1, 10**9),
+    ("retention.inbox_raw_days", 0, 100000),
+    ("retention.outbox_raw_days", 0, 100000),
+)
+_ADDRESS = re.compile(r"^[^@\s;,<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_FIELD_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322: printable ASCII but ':'
+
+
+def _setting(settings: Settings, dotted: str) -> Any:
+    value: Any = settings
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _check_values(settings: Settings) -> None:
+    for dotted, low, high in _RANGES:
+        value = _setting(settings, dotted)
+        if not low <= value <= high:
+            raise ConfigError(f"{dotted} must be between {low} and {high}, not {value}")
+    service = settings.service
+    if not _ADDRESS.match(service.mailbox):
+        raise ConfigError(f"service.mailbox must be one email address, not {service.mailbox!r}")
+    if not _DOMAIN.match(service.domain):
+        raise ConfigError(f"service.domain must be a domain (our Message-IDs use it), not {service.domain!r}")
+    if not _FIELD_NAME.match(service.loop_header):
+        # It is written on everything we send and looked for on what comes in: a name with a
+        # space or ':' would break both, and our own mail could loop.
+        raise ConfigError(f"service.loop_header must be a header name (no spaces or ':'), not {service.loop_header!r}")
+    for sender in settings.imports.arbor_report_senders:
+        if not _ADDRESS.match(sender.strip()):
+            raise ConfigError(f"imports.arbor_report_senders: {sender!r} is not an email address")
+    if settings.certificates.send_from:
+        try:
+            date.fromisoformat(settings.certificates.send_from)
+        except ValueError:
+            raise ConfigError(
+                f"certificates.send_from must be a date YYYY-MM-DD or empty, not {settings.certificates.send_from!r}"
+            ) from None
 
 
 def parse_clock_time(text: str, where: str = "time") -> time:

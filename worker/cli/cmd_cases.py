@@ -168,6 +168,8 @@ def cases_close(ctx: Context, ref: str, note: str, by: str | None) -> None:
     """Close a case by a person's decision."""
     from worker.cases import store
 
+    if not note.strip():  # a safeguarding decision is recorded with its reason
+        raise click.UsageError("--note must say why the case is closed")
     app = ctx.app()
     at = app.clock.now()
     with app.sessions.begin() as session:
@@ -185,6 +187,8 @@ def cases_note(ctx: Context, ref: str, text: str, by: str | None) -> None:
     """Add a note to a case's chronology."""
     from worker.cases import store
 
+    if not text.strip():
+        raise click.UsageError("the note is empty")
     app = ctx.app()
     at = app.clock.now()
     with app.sessions.begin() as session:

@@ -65,6 +65,8 @@ class Layout:
     index: Mapping[str, int]  # logical key -> position in the row
     unused: tuple[str, ...] = ()  # header names no column claims (ignored)
     by_position: tuple[ColumnSpec | None, ...] = field(default=())
+    # (key, first position, repeated position): a column named twice ("Mark" ... "Code")
+    repeated: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -89,9 +91,9 @@ class ColumnRules:
             layout, missing = _layout(self.kinds[kind], header)
             if missing:
                 raise ImportFileError(
-                    f"not a {kind} file: the header lacks {', '.join(missing)}"
+                    f"not a {kind} file: the header lacks {', '.join(missing)}{_delimiter_hint(header)}"
                 )
-            return layout
+            return _no_repeats(layout)
         complete: list[Layout] = []
         nearest: tuple[int, str, list[str]] | None = None
         for spec in self.kinds.values():
@@ -104,19 +106,44 @@ class ColumnRules:
             hint = ""
             if nearest is not None:
                 hint = f" (closest: {nearest[1]}, which needs {', '.join(nearest[2])})"
-            raise ImportFileError(f"header row not recognised{hint}; --kind forces a kind")
+            raise ImportFileError(
+                f"header row not recognised{_delimiter_hint(header) or hint}; --kind forces a kind"
+            )
         complete.sort(key=lambda lay: -len(lay.index))
         if len(complete) > 1 and len(complete[0].index) == len(complete[1].index):
             raise ImportFileError(
                 f"header row fits both {complete[0].kind} and {complete[1].kind}; use --kind"
             )
-        return complete[0]
+        return _no_repeats(complete[0])
+
+
+def _delimiter_hint(header: Sequence[str]) -> str:
+    """' (it is separated by ";" ...)' when the header is one cell that another separator splits."""
+    if len(header) != 1:
+        return ""
+    for sep, name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+        if sep in header[0]:
+            return f" (it is separated by {name}, not commas: save or export it as CSV, comma-separated)"
+    return ""
+
+
+def _no_repeats(layout: Layout) -> Layout:
+    """A column named twice would leave the file to say which of two values counts: refused."""
+    if layout.repeated:
+        key, first, again = layout.repeated[0]
+        raise ImportFileError(
+            f"columns {first + 1} ({layout.header[first].strip()}) and {again + 1} "
+            f"({layout.header[again].strip()}) are both the {layout.spec.column(key).headers[0]} column; "
+            "remove one"
+        )
+    return layout
 
 
 def _layout(spec: KindSpec, header: Sequence[str]) -> tuple[Layout, list[str]]:
     index: dict[str, int] = {}
     positions: list[ColumnSpec | None] = []
     unused: list[str] = []
+    repeated: list[tuple[str, int, int]] = []
     for pos, text in enumerate(header):
         name = norm_header(text)
         hit = next(
@@ -125,12 +152,15 @@ def _layout(spec: KindSpec, header: Sequence[str]) -> tuple[Layout, list[str]]:
         )
         positions.append(hit)
         if hit is None:
-            if text.strip():
+            again = next((c for c in spec.columns if name in {norm_header(h) for h in c.headers}), None)
+            if again is not None:
+                repeated.append((again.key, index[again.key], pos))
+            elif text.strip():
                 unused.append(text.strip())
         else:
             index[hit.key] = pos
     missing = [c.headers[0] for c in spec.columns if c.required and c.key not in index]
-    layout = Layout(spec, tuple(header), index, tuple(unused), tuple(positions))
+    layout = Layout(spec, tuple(header), index, tuple(unused), tuple(positions), tuple(repeated))
     return layout, missing
 
 

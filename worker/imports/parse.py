@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from itertools import combinations
 from math import comb
 from pathlib import PurePath
@@ -20,7 +20,8 @@ import yaml
 
 from worker.attendance.codes import CodeBook
 from worker.errors import ImportFileError
-from worker.imports.columns import ColumnRules, Layout
+from worker.imports.checks import repeated_keys, shared_upns, timetable_overlaps
+from worker.imports.columns import ATTENDANCE_KINDS, ColumnRules, ColumnSpec, Layout
 from worker.imports.csvread import (
     Record,
     clean,
@@ -28,12 +29,16 @@ from worker.imports.csvread import (
     has_bad_bytes,
     records,
 )
-from worker.imports.defects import ERROR, INFO, BadValue, Defect
-from worker.imports.values import parse_date, parse_value, plausible
+from worker.imports.defects import ERROR, INFO, BadValue, Defect, redact
+from worker.imports.values import cell_problem, parse_date, parse_value, plausible
 
 KEPT = "row kept for review"
 CALENDAR_SUFFIXES = (".yaml", ".yml")
 _MAX_ALIGNMENTS = 2000
+# Marks dated before this, or more than a year after the import, are a mistyped year: kept
+# for a person, not stored where they would move the first day of data or sit unseen.
+EARLIEST_MARK = date(2000, 1, 1)
+LATEST_MARK_AHEAD = timedelta(days=366)
 
 
 # --- what the database knows -------------------------------------------------------------
@@ -187,11 +192,13 @@ def parse_file(
     known: Known,
     windows: Mapping[str, Any] | None = None,
     kind: str | None = None,
+    today: date | None = None,
 ) -> ParsedFile:
     """Every row of one file, read and checked. Raises ImportFileError if the file cannot be read at all.
 
     `windows` (session -> object with `.start`/`.end` times and `.contains(time)`) lets the
-    lessons reader note lessons that fall in no session.
+    lessons reader note lessons that fall in no session. `today` (the import's day) bounds the
+    dates a mark may carry.
     """
     label = display_name(name)
     if kind == "calendar" or (kind is None and name.lower().endswith(CALENDAR_SUFFIXES)):
@@ -203,6 +210,8 @@ def parse_file(
         raise ImportFileError("the file is empty")
     if header.bad_bytes:
         raise ImportFileError("the header row is not UTF-8 text")
+    if any(cell_problem(_ANY_COLUMN, cell) for cell in header.fields):
+        raise ImportFileError("the header row holds control characters or line breaks; was the file damaged?")
     layout = rules.match(header.fields, kind)
     expected[0] = len(layout.header)
     parsed = ParsedFile(label, layout.kind)
@@ -214,14 +223,43 @@ def parse_file(
     reader = _ROW_READERS[layout.kind]
     for record in stream:
         parsed.rows_read += 1
-        row, defects = _read_record(record, layout, label, codebook, known, windows, reader)
+        row, defects = _read_record(record, layout, label, codebook, known, windows, reader, today)
         errors = [d for d in defects if d.is_error]
         parsed.defects.extend(defects)
         if errors:
             parsed.rejected.append(Rejected(record.line, record.raw, tuple(errors)))
         elif row is not None:
             parsed.rows.append(row)
+    _across_rows(parsed, layout, known, data)
     return parsed
+
+
+def _across_rows(parsed: ParsedFile, layout: Layout, known: Known, data: bytes) -> None:
+    """Rows that disagree with each other (checks.py): rejected or left out, with their defects."""
+    issues, dropped = repeated_keys(parsed.kind, parsed.rows)
+    if parsed.kind == "pupils":
+        more = shared_upns([r for r in parsed.rows if r.line not in dropped], known.by_upn)
+        issues += more
+        dropped |= {issue.line for issue in more if issue.severity == ERROR}
+    if parsed.kind == "timetables":
+        issues += timetable_overlaps([r for r in parsed.rows if r.line not in dropped])
+    if not issues:
+        return
+    parsed.rows = [row for row in parsed.rows if row.line not in dropped]
+    errors: dict[int, list[Defect]] = {}
+    for issue in issues:
+        reason = f"{issue.reason}; {KEPT}" if issue.severity == ERROR else issue.reason
+        defect = Defect(parsed.name, issue.line, layout.label(issue.column), issue.defect, reason,
+                        issue.value, issue.severity)
+        parsed.defects.append(defect)
+        if defect.is_error:
+            errors.setdefault(issue.line, []).append(defect)
+    if errors:
+        # The raw text of the rows now rejected, read again (only when there are some).
+        raws = {r.line: r.raw for r in records(data, lambda: len(layout.header)) if r.line in errors}
+        parsed.rejected += [Rejected(line, raws.get(line, ""), tuple(found)) for line, found in errors.items()]
+        parsed.rejected.sort(key=lambda r: r.line)
+    parsed.defects.sort(key=lambda d: d.line)
 
 
 # --- one record ------------------------------------------------------------------------------
@@ -230,11 +268,13 @@ def parse_file(
 class _Row:
     """A record's cells by logical key, with what is needed to word a defect."""
 
-    def __init__(self, record: Record, layout: Layout, cells: Sequence[str | None], label: str):
+    def __init__(self, record: Record, layout: Layout, cells: Sequence[str | None], label: str,
+                 known: Known | None = None):
         self.record = record
         self.layout = layout
         self.cells = cells
         self.label = label
+        self.known = known
         self.values: dict[str, Any] = {}
         self.defects: list[Defect] = []
 
@@ -267,21 +307,34 @@ class _Row:
             parts.append(moment)
         return ", ".join(parts)
 
+    def names(self, known: Known | None) -> list[str]:
+        """The pupil's name as this row and the roster spell it (to keep it out of messages)."""
+        found = [self.text(col.key) for col in self.layout.spec.columns
+                 if col.type == "name" or col.key in ("forename", "surname")]
+        if known is not None:
+            pupil = known.pupils.get(self.text("pupil_ref")) or known.pupils.get(
+                known.by_upn.get(self.text("upn").upper(), ""))
+            if pupil is not None:
+                found += [pupil.forename, pupil.surname]
+        return found
+
     def add(self, key: str | None, defect: str, reason: str, value: str | None,
             severity: str = ERROR, field_label: str | None = None) -> None:
         context = self.context()
         text = f"{reason} ({context})" if context else reason
+        # A value echoed in a reason may be a name in the wrong column: never print it.
+        text = redact(text, self.names(self.known))
         if severity == ERROR:
             text = f"{text}; {KEPT}"
         label = field_label if field_label is not None else (self.layout.label(key) if key else None)
         self.defects.append(Defect(self.label, self.record.line, label, defect, text, value, severity))
 
 
-def _read_record(record, layout, label, codebook, known, windows, reader):
+def _read_record(record, layout, label, codebook, known, windows, reader, today=None):
     width = len(layout.header)
     if len(record.fields) != width:
         cells, moved = _align(record.fields, layout, codebook)
-        row = _Row(record, layout, cells, label)
+        row = _Row(record, layout, cells, label, known)
         if len(record.fields) < width:
             names = [layout.header[p].strip() or f"column {p + 1}" for p in moved]
             row.add(None, "missing_column",
@@ -294,7 +347,7 @@ def _read_record(record, layout, label, codebook, known, windows, reader):
                     f"the row has {len(record.fields)} fields where the header has {width}: "
                     f"{len(moved)} extra {where}", clean(extra))
         return None, row.defects
-    row = _Row(record, layout, record.fields, label)
+    row = _Row(record, layout, record.fields, label, known)
     if record.bad_bytes:
         for pos, cell in enumerate(record.fields):
             if has_bad_bytes(cell):
@@ -302,6 +355,12 @@ def _read_record(record, layout, label, codebook, known, windows, reader):
                 row.add(None, "not_utf8",
                         f"{what} is not UTF-8; was the file saved by a spreadsheet?",
                         what, field_label=layout.header[pos].strip() or f"column {pos + 1}")
+        return None, row.defects
+    for key, pos in layout.index.items():
+        problem = cell_problem(layout.spec.column(key), record.fields[pos])
+        if problem is not None:
+            row.add(key, problem.defect, problem.reason, problem.value)
+    if row.defects:
         return None, row.defects
     for key, pos in layout.index.items():
         col = layout.spec.column(key)
@@ -312,6 +371,10 @@ def _read_record(record, layout, label, codebook, known, windows, reader):
             row.add(key, exc.defect, exc.reason, exc.value)
     for col in layout.spec.columns:
         row.values.setdefault(col.key, None)
+    if layout.kind in ATTENDANCE_KINDS:
+        _plausible_date(row, today)
+    if layout.kind == "pupils":
+        _plausible_birth(row, today)
     result = reader(row, known, windows)
     if any(d.is_error for d in row.defects):
         return None, row.defects
@@ -319,6 +382,28 @@ def _read_record(record, layout, label, codebook, known, windows, reader):
 
 
 _FAILED = object()  # a value that could not be read (its defect is already recorded)
+_ANY_COLUMN = ColumnSpec("header", ("header",), "text")
+
+
+def _plausible_birth(row: _Row, today: date | None) -> None:
+    """A date of birth after the import day, or before 1990, is a typing slip (31/12/9999)."""
+    born = row.values.get("date_of_birth")
+    if isinstance(born, date) and (born.year < 1990 or (today is not None and born > today)):
+        row.add("date_of_birth", "implausible_date", f"{born:%d/%m/%Y} cannot be a pupil's date of birth",
+                row.text("date_of_birth"))
+
+
+def _plausible_date(row: _Row, today: date | None) -> None:
+    when = row.values.get("date")
+    if not isinstance(when, date):
+        return
+    if when < EARLIEST_MARK:
+        row.add("date", "implausible_date", f"{when:%d/%m/%Y} is before {EARLIEST_MARK.year}: a mistyped year?",
+                row.text("date"))
+    elif today is not None and when > today + LATEST_MARK_AHEAD:
+        row.add("date", "implausible_date",
+                f"{when:%d/%m/%Y} is more than a year after the import ({today:%d/%m/%Y}): a mistyped year?",
+                row.text("date"))
 
 
 def _ok(row: _Row, *keys: str) -> bool:
@@ -489,16 +574,30 @@ def parse_calendar(label: str, data: bytes) -> ParsedFile:
     except UnicodeDecodeError as exc:
         raise ImportFileError(f"not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
-        raise ImportFileError(f"not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ImportFileError(f"not valid YAML{where}: {' '.join(str(problem).split())}") from None
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. `start: 2026-02-30` fails in the loader
+        raise ImportFileError(f"not a valid calendar: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("terms"), list):
         raise ImportFileError("a calendar needs a `terms` list")
+    if not doc["terms"]:
+        # The calendar replaces the stored one whole: no terms would close every day, and
+        # not-seen counting would stop for every pupil without a word.
+        raise ImportFileError("the `terms` list is empty: a calendar needs at least one term")
     periods: list[PeriodRow] = []
     for t, term in enumerate(doc["terms"], start=1):
         where = f"terms[{t}]"
         if not isinstance(term, dict):
             raise ImportFileError(f"{where} is not a mapping")
-        name = str(term.get("name") or f"term {t}")
+        name = _label(term.get("name") or f"term {t}", f"{where}.name")
         start, end = _span(term, where)
+        if (end - start).days > MAX_TERM_DAYS:
+            raise ImportFileError(f"{where} lasts {(end - start).days + 1} days; a term is at most a school year")
+        for other in (p for p in periods if p.kind == "term"):
+            if start <= other.end and other.start <= end:
+                raise ImportFileError(f"{where} ({start} to {end}) overlaps the term {other.name!r}")
         periods.append(PeriodRow("term", start, end, name))
         for h, half in enumerate(term.get("half_terms") or (), start=1):
             hwhere = f"{where}.half_terms[{h}]"
@@ -507,7 +606,8 @@ def parse_calendar(label: str, data: bytes) -> ParsedFile:
             hstart, hend = _span(half, hwhere)
             if hstart < start or hend > end:
                 raise ImportFileError(f"{hwhere} lies outside its term")
-            periods.append(PeriodRow("half_term", hstart, hend, str(half.get("name") or f"{name} half term")))
+            periods.append(PeriodRow("half_term", hstart, hend,
+                                     _label(half.get("name") or f"{name} half term", f"{hwhere}.name")))
     for c, closure in enumerate(doc.get("closures") or (), start=1):
         where = f"closures[{c}]"
         if not isinstance(closure, dict):
@@ -516,11 +616,25 @@ def parse_calendar(label: str, data: bytes) -> ParsedFile:
             start = end = _day(closure["date"], f"{where}.date")
         else:
             start, end = _span(closure, where)
-        reason = str(closure.get("reason") or "").strip()
+        reason = _label(closure.get("reason") or "", f"{where}.reason")
         if not reason:
             raise ImportFileError(f"{where} has no reason (certificates show it)")
         periods.append(PeriodRow("closure", start, end, reason))
     return ParsedFile(label, "calendar", rows=periods, rows_read=len(periods))
+
+
+MAX_TERM_DAYS = 400
+_LABEL_LENGTH = 200  # CalendarPeriod.name
+
+
+def _label(value: object, where: str) -> str:
+    """A term name or closure reason: one line of text that fits its column."""
+    text = " ".join(str(value).split())
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+        raise ImportFileError(f"{where} holds control characters")
+    if len(text) > _LABEL_LENGTH:
+        raise ImportFileError(f"{where} has {len(text)} characters; at most {_LABEL_LENGTH} fit")
+    return text
 
 
 def _day(value: object, where: str) -> date:

@@ -19,15 +19,17 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.attendance.codes import CodeBook
 from worker.attendance.marks import load_session_rules
+from worker.clock import local_date
 from worker.db.models import ImportBatch, RejectedRow
 from worker.db.session import transaction
 from worker.errors import ImportFileError
 from worker.imports.columns import ATTENDANCE_KINDS, KIND_ORDER, load_column_rules
-from worker.imports.defects import Defect
+from worker.imports.defects import Defect, shorten
 from worker.imports.parse import detect_kind, display_name, parse_file
 from worker.imports.writer import load_known, write_parsed
 
@@ -92,9 +94,37 @@ def import_bytes(
     kind: str | None = None,
     source: str = "email",
 ) -> FileResult:
-    """Import one file's bytes in one transaction (an email attachment, a dropped file)."""
+    """Import one file's bytes in one transaction (an email attachment, a dropped file).
+
+    A file the database refuses fails alone, with the reason (so it cannot hold up the other
+    files, the drop folder or the inbox for ever); only a database that is away or busy
+    (OperationalError) raises, so the job is retried on its next tick.
+    """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}")
+    try:
+        return _import_bytes(name, data, session_factory, codebook, rules_dir, at, kind=kind, source=source)
+    except OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - these bytes would fail the same way every time
+        # The driver's own message only: SQLAlchemy's text holds the statement's parameters,
+        # which may hold a pupil's name.
+        reason = f"could not be stored ({type(exc).__name__}): {shorten(str(getattr(exc, 'orig', None) or exc), 300)}"
+        log.error("import %s %s", display_name(name), reason)
+        return FileResult(name=name, kind=kind, source=source, error=reason)
+
+
+def _import_bytes(
+    name: str,
+    data: bytes,
+    session_factory: sessionmaker[Session],
+    codebook: CodeBook,
+    rules_dir: Path,
+    at: datetime,
+    *,
+    kind: str | None,
+    source: str,
+) -> FileResult:
     started = time.perf_counter()
     rules = load_column_rules(str(rules_dir))
     windows = load_session_rules(Path(rules_dir)).windows
@@ -103,7 +133,7 @@ def import_bytes(
         try:
             parsed = parse_file(
                 name, data, rules=rules, codebook=codebook, known=load_known(session),
-                windows=windows, kind=kind,
+                windows=windows, kind=kind, today=local_date(at),
             )
         except ImportFileError as exc:
             result.error = str(exc)
@@ -133,7 +163,8 @@ def import_bytes(
         already = _rejections_of(session, digest) if earlier is not None else set()
         session.add_all(
             RejectedRow(
-                import_id=batch.id, line=defect.line, field=defect.field, value=defect.value,
+                import_id=batch.id, line=defect.line, field=shorten(defect.field, 100) if defect.field else None,
+                value=defect.value,
                 defect=defect.defect, message=defect.text(), raw=rejected.raw,
             )
             for rejected in parsed.rejected
@@ -147,7 +178,8 @@ def import_bytes(
     result.imported = len(parsed.rows)
     result.rejected = len(parsed.rejected)
     result.new, result.changed, result.removed = counts.new, counts.changed, counts.removed
-    result.kept, result.repeat_of = counts.kept, earlier
+    # A calendar replaces the stored one whole, repeated or not: no "nothing overwritten".
+    result.kept, result.repeat_of = counts.kept, earlier if parsed.kind != "calendar" else None
     result.defects = parsed.defects
     result.seconds = time.perf_counter() - started
     log.info("import %s", result.summary())

@@ -86,7 +86,22 @@ def parse_email(text: str) -> str:
 
 def parse_emails(text: str) -> str:
     """';'-separated addresses -> the same, tidied ('a@x.example;b@y.example')."""
-    return ";".join(parse_email(part.strip()) for part in text.split(";") if part.strip())
+    parts = [part.strip() for part in text.split(";") if part.strip()]
+    for part in parts:
+        if "," in part and not _EMAIL.match(part):
+            raise BadValue("bad_email", f"{part!r} is not an email address (separate two addresses with ';')", text)
+    return ";".join(parse_email(part) for part in parts)
+
+
+# Public mail services: anyone can have an address there, so as a school's domain one would
+# let any stranger's reply count as the school's. Register the person's address instead.
+PUBLIC_MAIL_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
+    "live.co.uk", "msn.com", "yahoo.com", "yahoo.co.uk", "ymail.com", "icloud.com", "me.com",
+    "mac.com", "aol.com", "aol.co.uk", "btinternet.com", "sky.com", "talktalk.net",
+    "virginmedia.com", "ntlworld.com", "protonmail.com", "proton.me", "gmx.com", "gmx.co.uk",
+    "mail.com", "zoho.com", "yandex.com",
+})
 
 
 def parse_domains(text: str) -> str:
@@ -97,6 +112,13 @@ def parse_domains(text: str) -> str:
             continue
         if not _DOMAIN.match(domain):
             raise BadValue("bad_domain", f"{part.strip()!r} is not an email domain", text)
+        if domain in PUBLIC_MAIL_DOMAINS:
+            raise BadValue(
+                "public_domain",
+                f"{domain} is a public mail service: anyone can send from it, so it cannot stand "
+                "for a school; put the person's own address in attendance_email or dsl_email",
+                text,
+            )
         out.append(domain)
     return ";".join(out)
 
@@ -166,3 +188,37 @@ def plausible(col: ColumnSpec, text: str, codebook: CodeBook) -> bool:
         # a real date that is impossible or ISO is still a date in the right place
         return exc.defect in ("impossible_date", "iso_date")
     return True
+
+
+# --- what any cell may hold --------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\x85\u2028\u2029]")
+# Columns that may run over several lines (a quoted field with line breaks): only notes, which
+# go into certificate bodies. A line break elsewhere would end up in an email header (a
+# staff name is a From display name) or a one-line listing.
+MULTILINE_KEYS = frozenset({"note"})
+# The widths of the database columns these keys are stored in (worker/db/models.py; a test
+# keeps the two in step). Longer text would make PostgreSQL refuse the whole file.
+MAX_LENGTH = {
+    "urn": 16, "main_school_urn": 16, "pupil_ref": 32, "name": 200, "forename": 200,
+    "surname": 200, "register": 200, "email": 320, "key_tutor_email": 320,
+}
+
+
+def cell_problem(col: ColumnSpec, text: str) -> BadValue | None:
+    """What makes a cell unfit to store, whatever its type: control characters (a NUL byte),
+    a line break outside a note, or more text than its database column holds."""
+    control = _CONTROL.search(text)
+    if control:
+        code = f"0x{ord(control.group()):02X}"
+        return BadValue("control_character",
+                        f"the value holds the control character {code}; was the file damaged?", code)
+    if col.key not in MULTILINE_KEYS and _LINE_BREAK.search(text.strip()):
+        return BadValue("line_break", "the value runs over more than one line; only a note may",
+                        " ".join(text.split()))
+    limit = MAX_LENGTH.get(col.key)
+    if limit is not None and len(text.strip()) > limit:
+        return BadValue("too_long", f"the value has {len(text.strip())} characters; at most {limit} fit",
+                        text.strip()[:limit] + "...")
+    return None

@@ -105,6 +105,10 @@ class ParsedMessage:
     returned_headers: list[tuple[str, str]] = field(default_factory=list)
     returned_text: str = ""
     defects: list[str] = field(default_factory=list)
+    # Why the From header does not name exactly one sender (two From headers, two addresses,
+    # a '<' trick), or None. Such a sender is never taken as verified: which address a
+    # person's mail client shows, and which one DMARC checked, cannot be told.
+    sender_problem: str | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of a header (decoded), or None."""
@@ -202,9 +206,15 @@ def decode_header_value(raw: str) -> str:
         pieces.append((text, charset))
     try:
         header = email.header.make_header([(text, "utf-8" if cs else None) for text, cs in pieces])
-        return str(header).strip()
+        decoded = str(header)
     except Exception:  # noqa: BLE001
-        return "".join(text for text, _ in pieces).strip()
+        decoded = "".join(text for text, _ in pieces)
+    # An encoded word can carry CR/LF or other controls ("=?utf-8?b?...?=" for "x\r\nBcc: ..."):
+    # a decoded header is one line of text, wherever it is shown or stored.
+    return _CONTROLS.sub(" ", decoded).strip()
+
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]+")
 
 
 def _ids(value: str | None) -> list[str]:
@@ -539,6 +549,7 @@ def _parse(raw: bytes) -> ParsedMessage:
     message_id = ids[0] if ids else f"<sha256-{digest}@synthesised.invalid>"
     senders = _addresses([first("from") or first("sender") or ""])
     from_name, from_addr = senders[0] if senders else ("", "")
+    sender_problem = _sender_problem([v for k, v in headers if k.lower() == "from"])
     walker = _Walker()
     text = walker.body(msg)
     ctype = _ctype(msg)
@@ -567,4 +578,22 @@ def _parse(raw: bytes) -> ParsedMessage:
         returned_headers=walker.returned_headers,
         returned_text=walker.returned_text,
         defects=defects + walker.defects,
+        sender_problem=sender_problem,
     )
+
+
+def _sender_problem(values: list[str]) -> str | None:
+    """None when the From header(s) name exactly one address; else what is wrong."""
+    if not values:
+        return "no From header"
+    if len(values) > 1:
+        return f"{len(values)} From headers"
+    try:
+        pairs = email.utils.getaddresses(values)
+    except Exception:  # noqa: BLE001
+        return "the From header cannot be read"
+    if len(pairs) != 1 or "@" not in pairs[0][1]:
+        return "the From header does not hold exactly one address"
+    if re.search(r"[\x00-\x1f\x7f]", pairs[0][1]):
+        return "the From address holds control characters"
+    return None
