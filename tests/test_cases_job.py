@@ -471,3 +471,38 @@ def test_no_welfare_alert_once_the_school_has_reported_its_check(absent):
     assert case.state == "check_reported"
     assert [r for r in by_kind(inst, "welfare_due") if r.case_id == case.id] == []
     assert "welfare_threshold_reached" in [e.event for e in inst.events(case.id)]
+
+
+def test_a_case_whose_email_cannot_be_composed_does_not_stop_the_others(absent, monkeypatch):
+    import worker.cases.evaluate as evaluate
+
+    real = evaluate.not_seen_email
+
+    def broken_for_one(app, case, pupil, *args, **kwargs):
+        if pupil.pupil_ref == "20001":
+            raise ValueError("bad data for this pupil")
+        return real(app, case, pupil, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate, "not_seen_email", broken_for_one)
+    inst, _ = absent
+    run_days(inst, NOV[2], NOV[16])
+    assert {c.pupil_ref for c in inst.cases()} == {"20001", "20002"}
+    assert [r.pupil_ref for r in by_kind(inst, "not_seen")] == ["20002"]
+    broken = inst.case_for("20001")
+    assert "email_failed" in [e.event for e in inst.events(broken.id)]
+
+
+def test_once_the_missing_address_is_imported_the_not_seen_email_goes(tmp_path):
+    import dataclasses
+
+    inst, data = mini_instance(tmp_path / "home", absent_from={"20003": NOV[9]})
+    run_days(inst, NOV[2], NOV[17])
+    case = inst.case_for("20003")
+    assert case is not None and [r for r in inst.rows() if r.case_id == case.id and r.kind == "not_seen"] == []
+    data.schools = tuple(dataclasses.replace(s, attendance="office@cedar.example") if s.urn == "900103" else s
+                         for s in data.schools)
+    inst.import_bytes("schools.csv", data.schools_csv(), when="2026-11-18 09:00")
+    run_days(inst, NOV[18], NOV[19])
+    [row] = [r for r in inst.rows() if r.case_id == case.id and r.kind == "not_seen"]
+    assert row.to_addrs == ["office@cedar.example"] and local(row.created_at).date() == NOV[18]
+    assert [e.event for e in inst.events(case.id)].count("email_failed") == 1  # recorded once, not every tick

@@ -18,7 +18,7 @@ from worker.config import load_settings
 from worker.db.models import AuditEntry, OutboxMessage
 from worker.errors import TransportError, UnsafeRecipient
 from worker.outbox.compose import Attachment, Email, to_bytes
-from worker.outbox.dispatch import MAX_TRANSIENT_ATTEMPTS, dispatch_pending, recover_interrupted
+from worker.outbox.dispatch import GIVE_UP_AFTER, dispatch_pending, recover_interrupted
 from worker.outbox.guard import check_recipients
 from worker.outbox.memory import MemoryTransport
 from worker.outbox.store import enqueue
@@ -227,14 +227,38 @@ def test_a_permanent_failure_is_not_retried(inst):
     assert inst.app.transport.attempts == 1 and inst.app.transport.sent == []
 
 
-def test_transient_failures_give_up_after_the_limit(inst):
+def test_transient_failures_are_retried_until_the_email_is_days_old(inst):
+    """A relay that keeps saying 4xx: retried every tick; only after GIVE_UP_AFTER is it `failed`."""
     queue(inst, 1)
-    inst.app.transport.fail_next(MAX_TRANSIENT_ATTEMPTS + 5, permanent=False)
-    for minute in range(MAX_TRANSIENT_ATTEMPTS + 5):
-        dispatch_pending(inst.app.sessions, inst.app.transport, AT + timedelta(minutes=minute))
+    inst.app.transport.fail_next(1000, permanent=False)
+    ticks = [AT + timedelta(minutes=m) for m in range(0, 60 * 24 * 2, 60)]  # two days, hourly
+    for at in ticks:
+        dispatch_pending(inst.app.sessions, inst.app.transport, at)
     [row] = inst.rows()
-    assert (row.state, row.attempts) == ("failed", MAX_TRANSIENT_ATTEMPTS)
-    assert inst.app.transport.attempts == MAX_TRANSIENT_ATTEMPTS
+    assert (row.state, row.attempts) == ("pending", len(ticks))
+    dispatch_pending(inst.app.sessions, inst.app.transport, AT + GIVE_UP_AFTER)
+    [row] = inst.rows()
+    assert row.state == "failed" and row.attempts == len(ticks) + 1
+
+
+def test_a_server_failure_leaves_every_email_pending_and_reports_it(inst):
+    """Connection or login refused says nothing about the emails: none is held against, none failed."""
+    from worker.errors import TransportError
+
+    class LoginRefused:
+        name = "refusing"
+        calls = 0
+
+        def send(self, raw, sender, recipients):
+            LoginRefused.calls += 1
+            raise TransportError("535 5.7.8 authentication failed", permanent=True, stage="login")
+
+    queue(inst, 3)
+    result = dispatch_pending(inst.app.sessions, LoginRefused(), AT)
+    assert result.server_error is not None and LoginRefused.calls == 1  # the others were not tried
+    assert {(row.state, row.attempts) for row in inst.rows()} == {("pending", 0)}
+    assert dispatch_pending(inst.app.sessions, inst.app.transport, AT + timedelta(minutes=1)).sent
+    assert {row.state for row in inst.rows()} == {"sent"}
 
 
 def test_refused_recipients_are_kept_with_the_row(inst):

@@ -79,6 +79,8 @@ class IncomingSettings:
 class ImportSettings:
     drop: str = "drop"
     arbor_report_senders: list[str] = field(default_factory=list)
+    arbor_report_require_dmarc: bool = True
+    trusted_authserv_id: str = ""
 
 
 @dataclass
@@ -404,6 +406,12 @@ message_id_secret = "{secret}"
 # drop = "drop"
 # Addresses whose CSV attachments (Arbor scheduled reports) are imported like dropped files.
 # arbor_report_senders = []
+# Import them only when our own mail server says DMARC passed (Authentication-Results):
+# a forged "report" must not mark an absent pupil present.
+# arbor_report_require_dmarc = true
+# The authserv-id our receiving server writes in Authentication-Results (e.g. "mx1.service.example");
+# empty: trust the topmost Authentication-Results header.
+# trusted_authserv_id = ""
 
 [schedule]
 # All times are Europe/London.

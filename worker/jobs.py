@@ -45,10 +45,13 @@ def run_tutor_prompts(app: App, at: datetime, slot: datetime | None = None) -> b
 
 
 def run_dispatch(app: App, at: datetime, slot: datetime | None = None) -> bool:
-    from worker.cases.evaluate import on_sent
+    from worker.cases.evaluate import on_failed, on_sent
     from worker.outbox.dispatch import dispatch_pending
 
-    return dispatch_pending(app.sessions, app.transport, at, on_sent=on_sent).did_work
+    result = dispatch_pending(app.sessions, app.transport, at, on_sent=on_sent, on_failed=on_failed)
+    if result.server_error is not None:
+        raise result.server_error  # the job shows as failing in `status` until the server answers
+    return result.did_work
 
 
 def run_retention(app: App, at: datetime, slot: datetime | None = None) -> bool:

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from worker.app import App
@@ -28,7 +29,7 @@ from worker.cases.notify import (
 )
 from worker.clock import local, local_date
 from worker.config import parse_clock_time
-from worker.db.models import Case, School
+from worker.db.models import Case, OutboxMessage, School
 from worker.errors import UnsafeRecipient
 from worker.outbox.guard import check_recipients
 from worker.outbox.store import enqueue
@@ -138,6 +139,7 @@ def run(app: App, at: datetime, slot: datetime | None = None) -> bool:
         world = load_world(session)
         staff = load_staff(session)
         did |= _close(app, session, world, today, at)
+        did |= _retry_unsent(app, session, world, staff, today, at, thresholds)
         did |= _open(app, session, world, staff, today, at, thresholds)
         did |= _welfare(app, session, world, staff, today, at, thresholds)
         did |= _remind(app, session, world, staff, today, at)
@@ -205,20 +207,28 @@ def _open(app, session, world: World, staff: Staff, today, at, thresholds) -> bo
             welfare_due=found.welfare_due, at=at, number_start=app.settings.cases.number_start,
             evidence=f"{found.run.school_days} school days not seen",
         )
-        _send_not_seen(app, session, world, staff, case, pupil, found.run.school_days, at)
+        try:
+            with session.begin_nested():
+                _send_not_seen(app, session, world, staff, case, pupil, found.run.school_days, at)
+        except Exception as exc:  # noqa: BLE001 - one case's bad data must not stop the others
+            log.error("case %s: the not-seen email could not be composed: %s", case.ref, type(exc).__name__)
+            store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker",
+                        detail={"why": f"could not compose the email ({type(exc).__name__}); see the log"})
         did = True
     return did
 
 
-def _send_not_seen(app, session, world, staff, case: Case, pupil: PupilInfo, days: int, at) -> None:
+def _send_not_seen(app, session, world, staff, case: Case, pupil: PupilInfo, days: int, at,
+                   first_attempt: bool = True) -> None:
     school = session.get(School, pupil.school_urn)
     recipients = school_recipients(school) if school else []
-    if school is not None and not school.dsl_list:
+    if school is not None and not school.dsl_list and first_attempt:
         store.apply(session, case, "data_gap", at=at, cause="timer", actor="worker",
                     detail={"gap": f"Main School {school.urn} {school.name} has no DSL address"})
     if not recipients:
-        store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker",
-                    detail={"why": "the Main School has no registered address: nothing was sent"})
+        if first_attempt:
+            store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker",
+                        detail={"why": "the Main School has no registered address: nothing was sent"})
         return
     start = case.last_seen + timedelta(days=1) if case.last_seen else case.counting_from
     missed = missed_sessions(app, world, pupil, start, local_date(at) - timedelta(days=1))
@@ -226,10 +236,35 @@ def _send_not_seen(app, session, world, staff, case: Case, pupil: PupilInfo, day
     try:
         check_recipients(session, email.recipients(), school_urns=[school.urn], mailbox=app.settings.service.mailbox)
     except UnsafeRecipient as exc:
-        store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker", detail={"why": str(exc)})
+        if first_attempt:
+            store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker", detail={"why": str(exc)})
         return
     enqueue(session, email, idem_key=f"not_seen:case:{case.id}", loop_header=app.settings.service.loop_header,
             at=at, pupil_ref=pupil.pupil_ref, school_urn=school.urn, case_id=case.id)
+
+
+def _retry_unsent(app, session, world: World, staff: Staff, today, at, thresholds) -> bool:
+    """An open case whose not-seen email never went (no address then, bad data) is tried again
+    every tick, so fixing the school's contacts is enough: nobody has to remember the case."""
+    did = False
+    queued = set(session.scalars(select(OutboxMessage.case_id).where(OutboxMessage.kind == "not_seen")))
+    for case in store.all_cases(session, open_only=True):
+        if case.email_sent_at is not None or case.id in queued:
+            continue
+        pupil = world.pupils.get(case.pupil_ref)
+        school = session.get(School, pupil.school_urn) if pupil else None
+        if pupil is None or school is None or not school_recipients(school):
+            continue
+        found = current(app, world, pupil, today, thresholds)
+        try:
+            with session.begin_nested():
+                _send_not_seen(app, session, world, staff, case, pupil, found.run.school_days if found else 0,
+                               at, first_attempt=False)
+        except Exception as exc:  # noqa: BLE001 - the digest keeps showing it unsent
+            log.error("case %s: the not-seen email still cannot be composed: %s", case.ref, type(exc).__name__)
+            continue
+        did = True
+    return did
 
 
 def _welfare(app, session, world: World, staff: Staff, today, at, thresholds) -> bool:
@@ -334,3 +369,13 @@ def on_sent(session: Session, row, at: datetime) -> None:
     event = "email_sent" if (("email_sent", case.state) in states.TRANSITIONS) else "note"
     store.apply(session, case, event, at=at, cause="timer", actor="worker", evidence=row.message_id,
                 detail={"to": row.to_addrs, "cc": row.cc_addrs})
+
+
+def on_failed(session: Session, row, at: datetime) -> None:
+    """Dispatch hook: an email about a case could not be delivered; the chronology says so."""
+    if row.case_id is None:
+        return
+    case = session.get(Case, row.case_id)
+    if case is not None:
+        store.apply(session, case, "email_failed", at=at, cause="timer", actor="worker", evidence=row.message_id,
+                    detail={"email": row.kind, "why": row.last_error})

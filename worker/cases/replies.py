@@ -20,7 +20,7 @@ from worker.cases import store
 from worker.clock import local
 from worker.db.models import Case, InboxMessage, OutboxMessage, Pupil, School
 from worker.errors import IllegalTransition
-from worker.outbox.compose import Email, render_parts
+from worker.outbox.compose import Email, address_of, render_parts
 from worker.outbox.message_ids import make_message_id
 from worker.outbox.store import enqueue
 from worker.people import load_staff
@@ -148,6 +148,18 @@ def _bounce(app: App, session: Session, item: InboxMessage, result: dict, case: 
     if row is None and case is not None:
         row = session.scalar(select(OutboxMessage).where(OutboxMessage.case_id == case.id,
                                                          OutboxMessage.kind == "not_seen"))
+    if row is not None and failed and failed.lower() not in {
+        address_of(a) for a in [*(row.to_addrs or []), *(row.cc_addrs or [])]
+    }:
+        # It names an address this email never went to: not a bounce of ours (forged, or
+        # backscatter). Recorded on the case for a person; our email and the lead are left alone.
+        row = None
+        if case is not None:
+            store.apply(session, case, "bounce_recorded", at=at, cause="reply", actor="worker",
+                        evidence=item.message_id,
+                        detail={"failed_recipient": failed, "not_ours": True, "inbox_id": item.id})
+        item.review_state = "pending"
+        return
     if row is not None and result.get("permanent", True):
         row.state = "bounced"
         row.detail = {**(row.detail or {}), "bounced": {"recipient": failed, "status": result.get("status"),

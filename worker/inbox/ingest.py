@@ -15,6 +15,7 @@ from __future__ import annotations
 import email
 import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -315,11 +316,22 @@ def replay(app: App, item_id: int, at: datetime) -> str:
 
 
 def _is_arbor_report(app: App, parsed: ParsedMessage) -> bool:
-    senders = {address_of(s) for s in app.settings.imports.arbor_report_senders}
-    if not senders or address_of(parsed.from_addr or "") not in senders:
+    """From a configured Arbor sender, with one unambiguous From, and (by default) DMARC passed
+    according to our own mail server: a forged report must not change a single mark."""
+    imports = app.settings.imports
+    senders = {address_of(s) for s in imports.arbor_report_senders}
+    if not senders or parsed.sender_problem or address_of(parsed.from_addr or "") not in senders:
         return False
-    results = " ".join(parsed.header_all("Authentication-Results")).lower()
-    return "dmarc=fail" not in results
+    return not imports.arbor_report_require_dmarc or dmarc_passed(parsed, imports.trusted_authserv_id)
+
+
+def dmarc_passed(parsed: ParsedMessage, authserv_id: str = "") -> bool:
+    """DMARC pass in the Authentication-Results our server added (the topmost, or the one with
+    our authserv-id): headers lower down may have been written by anyone."""
+    values = parsed.header_all("Authentication-Results")
+    if authserv_id:
+        values = [v for v in values if v.split(";", 1)[0].strip().lower() == authserv_id.lower()]
+    return bool(values) and re.search(r"\bdmarc\s*=\s*pass\b", values[0], re.IGNORECASE) is not None
 
 
 def _import_attachments(app: App, raw: bytes, at: datetime) -> list[str]:

@@ -80,7 +80,8 @@ def render_parts(templates_dir: Path, name: str, context: dict[str, Any]) -> tup
 def to_bytes(email: Email, loop_header: str) -> bytes:
     """RFC 5322 bytes, CRLF. Everything we send says it is automatic, so auto-replies stay quiet."""
     msg = EmailMessage()
-    msg["From"] = formataddr((email.from_name, email.from_addr)) if email.from_name else email.from_addr
+    name = " ".join((email.from_name or "").split())  # a name with a line break must not break the header
+    msg["From"] = formataddr((name, email.from_addr)) if name else email.from_addr
     msg["To"] = ", ".join(email.to)
     if email.cc:
         msg["Cc"] = ", ".join(email.cc)
