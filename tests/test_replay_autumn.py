@@ -52,7 +52,7 @@ OTHER_TIMES = ("06:30", "10:00", "13:00", "16:00", "17:30")
 MAILBOX = "attendance@service.example"
 
 NOT_SEEN = re.compile(r"^Pupil not seen for one week \[(NS-\d+)\]$")
-REMINDER = re.compile(r"^Reminder: Pupil not seen for one week \[(NS-\d+)\]$")
+REMINDER = re.compile(r"^Reminder: we are waiting for your reply about a pupil we have not seen \[(NS-\d+)\]$")
 WELFARE = re.compile(r"^Welfare check due \[(NS-\d+)\]$")
 CERTIFICATE = re.compile(r"^Attendance certificate – week commencing (\d\d/\d\d/\d{4}) \[[^\]]+\]$")
 AMENDED = re.compile(r"^AMENDED attendance certificate – week commencing (\d\d/\d\d/\d{4}) \[[^\]]+\]$")
