@@ -371,3 +371,17 @@ def test_guard_refuses_school_addresses_when_no_school_is_named(inst):
 def test_failed_transport_errors_are_the_projects_own():
     error = TransportError("boom", permanent=True, stage="send")
     assert error.permanent and error.data["stage"] == "send"
+
+
+def test_a_long_subject_reads_back_exactly():
+    """Folding a long subject left a leading space in some readers' view of it."""
+    import email as email_pkg
+    from email import policy
+
+    from worker.outbox.compose import Email, to_bytes
+
+    subject = "Reminder: we are waiting for your reply about a pupil we have not seen [NS-123]"
+    message = Email(kind="t", from_addr="a@service.example", from_name="A", to=["b@school.example"],
+                    subject=subject, text="x\n", message_id="<t.1.2026w47.00000000@service.example>", date=AT)
+    parsed = email_pkg.message_from_bytes(to_bytes(message, "X-Loop"), policy=policy.default)
+    assert str(parsed["Subject"]) == subject

@@ -105,7 +105,8 @@ def to_bytes(email: Email, loop_header: str) -> bytes:
     for attachment in email.attachments:
         maintype, subtype = attachment.mime.split("/", 1)
         msg.add_attachment(attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename)
-    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+    # No folding under 998 characters: some readers keep the space of a fold at the start of a subject.
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n", max_line_length=998))
 
 
 def address_of(text: str) -> str:
