@@ -345,7 +345,7 @@ def _read_record(record, layout, label, codebook, known, windows, reader, today=
             where = "at the end" if moved[0] >= width else f"at field {moved[0] + 1}"
             row.add(None, "extra_column",
                     f"the row has {len(record.fields)} fields where the header has {width}: "
-                    f"{len(moved)} extra {where}", clean(extra))
+                    f"{len(moved)} extra {where}: {clean(extra)!r}", clean(extra))
         return None, row.defects
     row = _Row(record, layout, record.fields, label, known)
     if record.bad_bytes:
