@@ -8,6 +8,7 @@ incoming replies from the Maildir inbox/, dropped files imported from drop/.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -157,8 +158,9 @@ def summarise(app: App, info: SampleInfo, echo: Callable[[str], None], ticks_run
              f"{sum(1 for i in inbox if i.review_state == 'pending')}")
         echo("")
         home = app.settings.home
+        program = sys.argv[0] if sys.argv and sys.argv[0].endswith("attendance-courier") else "attendance-courier"
         echo(f"look at: ls {app.settings.outbox_dir}")
         for command in ("status", "cases list --all", "cases show NS-1", "review list",
                         "inbox list"):
-            echo(f"         attendance-courier --home {home} {command}")
+            echo(f"         {program} --home {home} {command}")
         return {"emails": len(rows), "kinds": dict(kinds), "cases": len(cases), "replies": len(inbox)}
