@@ -10,7 +10,6 @@ mail stack never share a mailbox; the stack accepts every domain ending in `.exa
 from __future__ import annotations
 
 import contextlib
-import email
 import secrets
 import smtplib
 import subprocess
@@ -26,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from tests.helpers_instance import BaseInstance, parse_eml
 from worker.app import App
 from worker.clock import FixedClock, local, parse_local
 from worker.config import load_settings
-from worker.db.models import Case, CaseEvent, ImportBatch, InboxMessage, OutboxMessage
+from worker.db.models import Case, ImportBatch, InboxMessage, OutboxMessage
 from worker.demo.generate import SampleInfo, generate_sample
 from worker.demo.replies import build_reply
-from worker.imports.runner import import_paths
-from worker.service import TickReport, run_once
+from worker.service import TickReport
 
 if TYPE_CHECKING:
     from tests.mailstack import MailStack
@@ -66,7 +65,7 @@ def tagged(text: str, tag: str) -> str:
 
 
 @dataclass
-class Instance:
+class Instance(BaseInstance):
     """A worker instance on a temporary home, replayed with a fixed clock (as `run --once --at`)."""
 
     home: Path
@@ -84,68 +83,32 @@ class Instance:
     def mailbox(self) -> str:
         return self.app.settings.service.mailbox
 
-    def at(self, when: str | datetime) -> datetime:
-        at = parse_local(when) if isinstance(when, str) else when
-        self.clock.set(at)
-        return at
-
-    def tick(self, when: str | datetime, only: list[str] | None = None, *, allow_errors: bool = False) -> TickReport:
-        at = self.at(when)
-        report = run_once(self.app, at, only=only)
-        self.reports.append(report)
-        if report.errors and not allow_errors:
-            raise AssertionError(f"jobs failed at {when}: {report.errors}")
-        return report
-
     def import_upfront(self, when: str = "2027-01-04 06:00", skip: tuple[str, ...] = ()) -> None:
         """The roster, calendar and the first Arbor exports, as the demo imports them."""
         at = self.at(when)
         paths = [step.path for step in self.info.imports if step.import_at <= at and step.kind not in skip]
-        results = import_paths(paths, self.app.sessions, self.app.codebook, self.app.rules_dir, at)
-        bad = [r.summary() for r in results if not r.ok]
-        assert not bad, bad
+        self.import_paths(paths, at)
 
     # reading the database --------------------------------------------------------------------
-    def _all(self, query) -> list[Any]:
-        with self.app.sessions() as session:
-            rows = list(session.scalars(query))
-            session.expunge_all()
-            return rows
-
-    def cases(self) -> list[Case]:
-        return self._all(select(Case).order_by(Case.id))
-
     def case_for(self, pupil_ref: str) -> Case:
         found = [c for c in self.cases() if c.pupil_ref == pupil_ref]
         assert found, f"no case for pupil {pupil_ref}: {[(c.ref, c.pupil_ref) for c in self.cases()]}"
         return found[-1]
 
-    def case(self, case_id: int) -> Case:
+    def _get(self, model: type, key: int) -> Any:
         with self.app.sessions() as session:
-            case = session.get(Case, case_id)
+            row = session.get(model, key)
             session.expunge_all()
-            return case
+            return row
 
-    def events(self, case_id: int | None = None) -> list[CaseEvent]:
-        query = select(CaseEvent).order_by(CaseEvent.id)
-        if case_id is not None:
-            query = query.where(CaseEvent.case_id == case_id)
-        return self._all(query)
-
-    def outbox(self, **where: Any) -> list[OutboxMessage]:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
-        for name, value in where.items():
-            query = query.where(getattr(OutboxMessage, name) == value)
-        return self._all(query)
+    def case(self, case_id: int) -> Case:
+        return self._get(Case, case_id)
 
     def inbox(self) -> list[InboxMessage]:
         return self._all(select(InboxMessage).order_by(InboxMessage.id))
 
     def item(self, item_id: int) -> InboxMessage:
-        with self.app.sessions() as session:
-            item = session.get(InboxMessage, item_id)
-            session.expunge_all()
-            return item
+        return self._get(InboxMessage, item_id)
 
     def imports(self) -> list[ImportBatch]:
         return self._all(select(ImportBatch).order_by(ImportBatch.id))
@@ -204,10 +167,6 @@ def demo_instance(
 
 
 # --- mail a school (or a machine) would send ------------------------------------------------------
-
-
-def parse_eml(raw: bytes) -> EmailMessage:
-    return email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
 def plain_text(msg: EmailMessage) -> str:

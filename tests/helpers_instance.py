@@ -13,9 +13,7 @@ local authority 999, which no English local authority has.
 
 from __future__ import annotations
 
-import csv
 import email
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email import policy
@@ -26,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from tests.helpers_imports import CALENDAR_YAML, ROLL_CALL_HEADER
+from tests.helpers_imports import csv_bytes as roster_or_export_bytes
 from worker.app import App
 from worker.clock import FixedClock, local, parse_local
 from worker.config import load_settings
@@ -111,12 +111,13 @@ class Sent:
 # --- the instance -------------------------------------------------------------------------------
 
 
-@dataclass
-class Instance:
-    home: Path
+class BaseInstance:
+    """What every test instance (this module's and tests/helpers_e2e.py's) does the same way: set
+    the clock, tick, import, read rows back. The subclass holds `app`, `clock` and `reports`."""
+
     app: App
     clock: FixedClock
-    reports: list[TickReport] = field(default_factory=list)
+    reports: list[TickReport]
 
     def at(self, when: str | datetime) -> datetime:
         at = parse_local(when) if isinstance(when, str) else when
@@ -139,6 +140,38 @@ class Instance:
         assert not bad, bad
         return results
 
+    # reading the database --------------------------------------------------------------------
+    def _all(self, query) -> list[Any]:
+        with self.app.sessions() as session:
+            rows = list(session.scalars(query))
+            session.expunge_all()
+            return rows
+
+    def cases(self) -> list[Case]:
+        return self._all(select(Case).order_by(Case.id))
+
+    def events(self, case_id: int | None = None) -> list[CaseEvent]:
+        query = select(CaseEvent).order_by(CaseEvent.id)
+        if case_id is not None:
+            query = query.where(CaseEvent.case_id == case_id)
+        return self._all(query)
+
+    def outbox(self, **where: Any) -> list[OutboxMessage]:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        for name, value in where.items():
+            query = query.where(getattr(OutboxMessage, name) == value)
+        return self._all(query)
+
+    rows = outbox  # the name the MiniData tests use
+
+
+@dataclass
+class Instance(BaseInstance):
+    home: Path
+    app: App
+    clock: FixedClock
+    reports: list[TickReport] = field(default_factory=list)
+
     def import_bytes(self, name: str, data: bytes, when: str | datetime | None = None):
         at = self.at(when) if when is not None else self.clock.now()
         result = import_bytes(name, data, self.app.sessions, self.app.codebook, self.app.rules_dir, at,
@@ -158,30 +191,9 @@ class Instance:
         transport = self.app.transport
         return [Sent(f"memory-{i}", parse_eml(m.raw)) for i, m in enumerate(transport.sent)]
 
-    def rows(self, **where: Any) -> list[OutboxMessage]:
-        with self.app.sessions() as session:
-            query = select(OutboxMessage).order_by(OutboxMessage.id)
-            for name, value in where.items():
-                query = query.where(getattr(OutboxMessage, name) == value)
-            rows = list(session.scalars(query))
-            session.expunge_all()
-            return rows
-
-    def cases(self) -> list[Case]:
-        with self.app.sessions() as session:
-            rows = list(session.scalars(select(Case).order_by(Case.id)))
-            session.expunge_all()
-            return rows
-
     def case_for(self, pupil_ref: str) -> Case | None:
         found = [c for c in self.cases() if c.pupil_ref == pupil_ref]
         return found[-1] if found else None
-
-    def events(self, case_id: int) -> list[CaseEvent]:
-        with self.app.sessions() as session:
-            rows = list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
-            session.expunge_all()
-            return rows
 
 
 def make_instance(
@@ -215,31 +227,8 @@ def _upn(serial: int) -> str:
 
 
 def csv_bytes(header: list[str], rows: list[list[str]], *, arbor: bool = False) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n" if arbor else "\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    data = out.getvalue().encode("utf-8")
-    return b"\xef\xbb\xbf" + data if arbor else data
-
-
-CALENDAR = b"""\
-service: Test Service
-timezone: Europe/London
-terms:
-  - name: Autumn 2026
-    start: 2026-09-03
-    end: 2026-12-18
-    half_terms:
-      - start: 2026-10-26
-        end: 2026-10-30
-closures:
-  - date: 2026-11-20
-    reason: INSET day
-"""
-
-ROLL_CALL_HEADER = ["Student", "UPN", "Arbor Student ID", "Date", "Roll Call", "Mark",
-                    "Mark Description", "Minutes Late", "Note"]
+    """An Arbor export (byte-order mark, CRLF) when `arbor`, else a roster file (UTF-8, LF)."""
+    return roster_or_export_bytes(header, rows, bom=arbor, crlf=arbor)
 
 
 @dataclass(frozen=True)
@@ -337,7 +326,7 @@ class MiniData:
         return csv_bytes(ROLL_CALL_HEADER, rows, arbor=True)
 
     def load_roster(self, inst: Instance) -> None:
-        inst.import_bytes("calendar.yaml", CALENDAR)
+        inst.import_bytes("calendar.yaml", CALENDAR_YAML)
         inst.import_bytes("schools.csv", self.schools_csv())
         inst.import_bytes("staff.csv", self.staff_csv())
         inst.import_bytes("pupils.csv", self.pupils_csv())

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -30,11 +29,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.exc import DataError, OperationalError
 
+from tests.helpers_imports import CALENDAR_YAML
 from tests.helpers_instance import (
-    CALENDAR,
     ROLL_CALL_HEADER,
     Instance,
     MiniData,
@@ -431,30 +430,6 @@ def test_the_drop_folder_sorts_bad_files_out_and_goes_on(roster: Instance) -> No
 
 
 # --- PostgreSQL: where a NUL byte or a long label once crashed the whole import ------------------
-
-PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
-            pass
-    except OSError:
-        if os.environ.get("COURIER_REQUIRE_POSTGRES") == "1":
-            pytest.fail("COURIER_REQUIRE_POSTGRES=1 but nothing answers on 127.0.0.1:5432", pytrace=False)
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    schema = f"courier_bad_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_SERVER)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{PG_SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 @pytest.mark.postgres
 def test_nul_bytes_and_long_values_are_kept_for_a_person_on_postgres(pg_url: str, tmp_path: Path) -> None:
@@ -860,7 +835,7 @@ def test_after_the_attacks_no_name_in_logs_or_subjects_and_no_stranger_emailed(
         mark_row(AVA.forename), mark_row(mark=AVA.surname), mark_row(ref=AVA.surname), mark_row("18/11/2026", "I")))
     (drop / "staff.csv").write_bytes(csv_bytes(["role", "name", "email"],
                                                [["tutor", "Evil\r\nBcc: evil@attacker.example", "evil@attacker.example"]]))
-    (drop / "calendar.yaml").write_bytes(CALENDAR)
+    (drop / "calendar.yaml").write_bytes(CALENDAR_YAML)
     for path in drop.iterdir():
         os.utime(path, (0, 0))
     deliver(inbox, {

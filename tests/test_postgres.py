@@ -9,10 +9,7 @@ dropped afterwards. Skipped when nothing answers on 5432, unless COURIER_REQUIRE
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -20,7 +17,7 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from tests.helpers_e2e import (
     CALDER_DSL,
@@ -42,37 +39,6 @@ from worker.outbox.memory import MemoryTransport
 from worker.outbox.store import enqueue
 
 pytestmark = pytest.mark.postgres
-
-REQUIRE_ENV = "COURIER_REQUIRE_POSTGRES"
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in database `test`, as a URL whose connections use it; dropped after."""
-    if not _reachable():
-        if os.environ.get(REQUIRE_ENV) == "1":
-            pytest.fail(f"{REQUIRE_ENV}=1 but nothing answers on 127.0.0.1:5432", pytrace=False)
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    schema = f"courier_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(SERVER)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{SERVER}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
 
 # Every sample file, the lessons export included (it once failed on PostgreSQL only: a lesson's
 # change is recorded with its start time "09:00", longer than SQLite cared about).

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-import yaml
-
 from worker.attendance.codes import CodeBook
 from worker.attendance.world import SESSIONS, LessonRecord, Mark, PupilMarks
 from worker.errors import RulesError
+from worker.rules_file import read_rules_yaml
 
 RULES = ("best", "first")
 
@@ -49,10 +48,7 @@ def _clock(text: object, where: str) -> time:
 def load_session_rules(rules_dir: Path) -> SessionRules:
     """rules/sessions.yaml -> windows and the mark rule."""
     path = Path(rules_dir) / "sessions.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise RulesError(f"{path}: {exc}") from exc
+    data = read_rules_yaml(path)
     windows: dict[str, Window] = {}
     for session, spec in (data.get("windows") or {}).items():
         if session not in SESSIONS:

@@ -66,6 +66,8 @@ class Run:
 
 @dataclass(frozen=True)
 class Episode:
+    """A run that reached the not-seen email threshold: a case (as the fixtures' cases.json)."""
+
     last_seen_before: date | None
     counting_from: date
     threshold_reached_on: date
@@ -144,11 +146,14 @@ def _run(
         last_day=days[-1],
         school_days=len(days),
         seen_again_on=seen_again,
-        email_threshold_on=days[email_threshold - 1] if len(days) >= email_threshold else None,
-        welfare_threshold_on=days[welfare_threshold - 1]
-        if len(days) >= welfare_threshold
-        else None,
+        email_threshold_on=_reached_on(days, email_threshold),
+        welfare_threshold_on=_reached_on(days, welfare_threshold),
     )
+
+
+def _reached_on(days: list[date], threshold: int) -> date | None:
+    """The school day the run's count reached `threshold` (None if it has not)."""
+    return days[threshold - 1] if len(days) >= threshold else None
 
 
 def episode_of(run: Run, calendar: ServiceCalendar) -> Episode | None:
@@ -176,7 +181,7 @@ def episodes(
     thresholds: Thresholds,
 ) -> list[Episode]:
     """Every not-seen episode of `pupil` as things stood at the end of `as_of`."""
-    return _status(pupil, calendar, seen, first_data_day, as_of, thresholds).episodes
+    return not_seen_status(pupil, calendar, seen, first_data_day, as_of, thresholds).episodes
 
 
 def _projected_due(
@@ -199,6 +204,12 @@ def _projected_due(
     return due
 
 
+def _run_in_progress(found: list[Run]) -> Run | None:
+    """The last run, if no seen mark has ended it."""
+    last = found[-1] if found else None
+    return last if last is not None and last.seen_again_on is None else None
+
+
 @dataclass(frozen=True)
 class NotSeenStatus:
     pupil: PupilInfo
@@ -212,8 +223,7 @@ class NotSeenStatus:
 
     @property
     def current_run(self) -> Run | None:
-        last = self.runs[-1] if self.runs else None
-        return last if last is not None and last.seen_again_on is None else None
+        return _run_in_progress(self.runs)
 
     @property
     def school_days_not_seen(self) -> int:
@@ -255,7 +265,7 @@ class NotSeenStatus:
         }
 
 
-def _status(
+def not_seen_status(
     pupil: PupilInfo,
     calendar: ServiceCalendar,
     seen: Iterable[date],
@@ -263,6 +273,7 @@ def _status(
     as_of: date,
     thresholds: Thresholds,
 ) -> NotSeenStatus:
+    """The pupil's not-seen standing at the end of `as_of` (marks after it are ignored)."""
     seen_set = {d for d in seen if d <= as_of}
     counted_from, counted_to = counting_window(pupil, first_data_day, as_of)
     if counted_from is None or counted_to is None:
@@ -274,7 +285,7 @@ def _status(
     email_due = welfare_due = None
     still_on_roll = pupil.end_date is None or pupil.end_date > as_of
     if still_on_roll and counted_from <= counted_to:
-        current = found[-1] if found and found[-1].seen_again_on is None else None
+        current = _run_in_progress(found)
         count = current.school_days if current else 0
         email_due = _projected_due(
             calendar, counted_to, count, thresholds.not_seen_email, pupil.end_date
@@ -290,18 +301,6 @@ def _status(
         email_due_if_still_not_seen=email_due,
         welfare_due_if_still_not_seen=welfare_due,
     )
-
-
-def not_seen_status(
-    pupil: PupilInfo,
-    calendar: ServiceCalendar,
-    seen: Iterable[date],
-    first_data_day: date | None,
-    as_of: date,
-    thresholds: Thresholds,
-) -> NotSeenStatus:
-    """The pupil's not-seen standing at the end of `as_of` (marks after it are ignored)."""
-    return _status(pupil, calendar, seen, first_data_day, as_of, thresholds)
 
 
 @dataclass(frozen=True)
@@ -329,21 +328,15 @@ class CurrentEpisode:
 
     @property
     def email_due_now(self) -> bool:
-        return (
-            not self.ended
-            and self.threshold_reached_on is not None
-            and self.not_seen_email_due is not None
-            and self.not_seen_email_due <= self.today
-        )
+        return self._due_now(self.threshold_reached_on, self.not_seen_email_due)
 
     @property
     def welfare_check_due_now(self) -> bool:
-        return (
-            not self.ended
-            and self.welfare_check_threshold_reached_on is not None
-            and self.welfare_check_due is not None
-            and self.welfare_check_due <= self.today
-        )
+        return self._due_now(self.welfare_check_threshold_reached_on, self.welfare_check_due)
+
+    def _due_now(self, reached_on: date | None, due: date | None) -> bool:
+        """The threshold was reached, its day has come and the run has not ended."""
+        return not self.ended and reached_on is not None and due is not None and due <= self.today
 
 
 def current_episode(
@@ -356,7 +349,7 @@ def current_episode(
 ) -> CurrentEpisode:
     """The run in progress at the end of yesterday; a seen mark today (this morning) ends it."""
     seen_set = {d for d in seen if d <= today}
-    status = _status(
+    status = not_seen_status(
         pupil, calendar, seen_set, first_data_day, today - timedelta(days=1), thresholds
     )
     run = status.current_run

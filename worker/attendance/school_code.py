@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from worker.attendance.codes import CodeBook
 from worker.attendance.world import Mark
 from worker.errors import RulesError
+from worker.rules_file import read_rules_yaml
 
 
 @dataclass(frozen=True)
@@ -34,10 +33,7 @@ def load_school_code_rules(rules_dir: Path) -> SchoolCodeRules:
     path = Path(rules_dir) / "main_school_codes.yaml"
     if not path.exists():
         return SchoolCodeRules()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise RulesError(f"{path}: {exc}") from exc
+    data = read_rules_yaml(path)
     attended = data.get("attended") or {}
     table = attended.get("code_by_registration") or {"K": "K", "D": "D"}
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):

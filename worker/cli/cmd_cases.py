@@ -166,15 +166,9 @@ def cases_export(ctx: Context, ref: str, fmt: str) -> None:
 @pass_ctx
 def cases_close(ctx: Context, ref: str, note: str, by: str | None) -> None:
     """Close a case by a person's decision."""
-    from worker.cases import store
-
     if not note.strip():  # a safeguarding decision is recorded with its reason
         raise click.UsageError("--note must say why the case is closed")
-    app = ctx.app()
-    at = app.clock.now()
-    with app.sessions.begin() as session:
-        case = _case_or_fail(session, ref)
-        store.apply(session, case, "closed_by_person", at=at, cause="person", actor=_actor(by), detail={"note": note})
+    _apply_by_person(ctx, ref, "closed_by_person", note, by)
     click.echo(f"{ref.upper()} closed")
 
 
@@ -185,16 +179,21 @@ def cases_close(ctx: Context, ref: str, note: str, by: str | None) -> None:
 @pass_ctx
 def cases_note(ctx: Context, ref: str, text: str, by: str | None) -> None:
     """Add a note to a case's chronology."""
-    from worker.cases import store
-
     if not text.strip():
         raise click.UsageError("the note is empty")
+    _apply_by_person(ctx, ref, "note", text, by)
+    click.echo(f"note added to {ref.upper()}")
+
+
+def _apply_by_person(ctx: Context, ref: str, event: str, note: str, by: str | None) -> None:
+    """A person's event on a case, with their note, now (one transaction)."""
+    from worker.cases import store
+
     app = ctx.app()
     at = app.clock.now()
     with app.sessions.begin() as session:
         case = _case_or_fail(session, ref)
-        store.apply(session, case, "note", at=at, cause="person", actor=_actor(by), detail={"note": text})
-    click.echo(f"note added to {ref.upper()}")
+        store.apply(session, case, event, at=at, cause="person", actor=_actor(by), detail={"note": note})
 
 
 @cli.group()

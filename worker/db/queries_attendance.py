@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date, datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from worker.attendance.calendar import DateRange, ServiceCalendar
@@ -91,6 +91,15 @@ def load_world(
         """No IN list when loading everyone (keeps the query small on a big roster)."""
         return column.in_(refs) if pupil_refs is not None else column.is_not(None)
 
+    def marks_query(model: type[SessionMark] | type[LessonMark]) -> Select:
+        """The chosen pupils' marks of one kind, limited to [date_from, date_to]."""
+        query = select(model).where(chosen(model.pupil_ref))
+        if date_from is not None:
+            query = query.where(model.date >= date_from)
+        if date_to is not None:
+            query = query.where(model.date <= date_to)
+        return query
+
     schools = {
         row.urn: SchoolInfo(row.urn, row.name, row.certificate_day, row.delivery)
         for row in session.scalars(select(School))
@@ -104,24 +113,14 @@ def load_world(
 
     roll: dict[str, dict] = {ref: {} for ref in refs}
     if roll_calls:
-        query = select(SessionMark).where(chosen(SessionMark.pupil_ref))
-        if date_from is not None:
-            query = query.where(SessionMark.date >= date_from)
-        if date_to is not None:
-            query = query.where(SessionMark.date <= date_to)
-        for row in session.scalars(query):
+        for row in session.scalars(marks_query(SessionMark)):
             roll.setdefault(row.pupil_ref, {})[(row.date, row.session)] = Mark(
                 row.mark, row.minutes_late, row.note, "roll_call"
             )
 
     lesson_rows: dict[str, list[tuple[date, LessonRecord]]] = {ref: [] for ref in refs}
     if lessons:
-        query = select(LessonMark).where(chosen(LessonMark.pupil_ref))
-        if date_from is not None:
-            query = query.where(LessonMark.date >= date_from)
-        if date_to is not None:
-            query = query.where(LessonMark.date <= date_to)
-        for row in session.scalars(query):
+        for row in session.scalars(marks_query(LessonMark)):
             lesson_rows.setdefault(row.pupil_ref, []).append(
                 (
                     row.date,

@@ -22,11 +22,13 @@ import csv
 import io
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from worker.attendance.calendar import DateRange, ServiceCalendar
+from worker.attendance.notseen import Episode, Thresholds, not_seen_status
+from worker.attendance.world import PupilInfo
 from worker.clock import LONDON
 from worker.errors import CourierError
 
@@ -70,8 +72,9 @@ DESCRIPTIONS = {
 }
 SEEN = frozenset({"/", "\\", "L"})
 
-NOT_SEEN_SCHOOL_DAYS = 5
-WELFARE_SCHOOL_DAYS = {True: 5, False: 10}  # by safeguarding_risk
+# The story is written for the shipped rules/thresholds.yaml: an email after 5 unseen school
+# days; a welfare check after 5 (safeguarding risk) or 10 (no risk).
+THRESHOLDS = Thresholds(not_seen_email=5, welfare_check_risk=5, welfare_check_no_risk=10)
 
 
 class SampleDataError(CourierError):
@@ -324,19 +327,6 @@ class ImportStep:
 
 
 @dataclass(frozen=True)
-class Episode:
-    """A run of at least 5 school days without a seen mark (as the fixtures' cases.json)."""
-
-    last_seen_before: date | None
-    counting_from: date
-    threshold_reached_on: date
-    not_seen_email_due: date | None
-    welfare_check_threshold_reached_on: date | None
-    welfare_check_due: date | None
-    seen_again_on: date | None
-
-
-@dataclass(frozen=True)
 class NotSeen:
     """Not-seen counting for one pupil over the data period."""
 
@@ -456,55 +446,21 @@ def place_on(pupil: PupilSpec, day: date, session: str) -> str | None:
     return None
 
 
-def count_not_seen(
-    pupil_ref: str, risk: bool, days: Iterable[date], seen_days: set[date], cal: ServiceCalendar
-) -> NotSeen:
-    """Walk the school days; an episode starts when 5 pass unseen and ends at a seen mark."""
-    days = list(days)
-    run, longest = 0, 0
-    last_seen: date | None = None
-    counting_from = days[0] if days else DATA_FROM
-    episodes: list[Episode] = []
-    current: Episode | None = None
-    welfare_at = WELFARE_SCHOOL_DAYS[risk]
-    for day in days:
-        if day in seen_days:
-            if current is not None:
-                episodes.append(replace(current, seen_again_on=day))
-                current = None
-            run, last_seen = 0, day
-            continue
-        if run == 0:
-            counting_from = day
-        run += 1
-        longest = max(longest, run)
-        if run == NOT_SEEN_SCHOOL_DAYS:
-            current = Episode(
-                last_seen_before=last_seen,
-                counting_from=counting_from,
-                threshold_reached_on=day,
-                not_seen_email_due=cal.next_school_day(day),
-                welfare_check_threshold_reached_on=None,
-                welfare_check_due=None,
-                seen_again_on=None,
-            )
-        if run == welfare_at and current is not None:
-            current = replace(
-                current,
-                welfare_check_threshold_reached_on=day,
-                welfare_check_due=cal.next_school_day(day),
-            )
-    if current is not None:
-        episodes.append(current)
+def count_not_seen(pupil: PupilSpec, seen_days: set[date], cal: ServiceCalendar) -> NotSeen:
+    """The Service's own not-seen counting (worker/attendance/notseen.py) over the data period."""
+    info = PupilInfo(pupil.ref, pupil.forename, pupil.surname, pupil.urn, safeguarding_risk=pupil.risk,
+                     start_date=pupil.start, end_date=pupil.end)
+    status = not_seen_status(info, cal, seen_days, DATA_FROM, DATA_TO, THRESHOLDS)
+    longest = status.longest_run
     return NotSeen(
-        pupil_ref=pupil_ref,
-        safeguarding_risk=risk,
-        counted_from=days[0] if days else DATA_FROM,
-        counted_to=days[-1] if days else DATA_TO,
-        last_seen=last_seen,
-        longest_run=longest,
-        school_days_not_seen_at_end=run,
-        episodes=tuple(episodes),
+        pupil_ref=pupil.ref,
+        safeguarding_risk=pupil.risk,
+        counted_from=status.counted_from or DATA_FROM,
+        counted_to=status.counted_to or DATA_TO,
+        last_seen=status.last_seen,
+        longest_run=longest.school_days if longest else 0,
+        school_days_not_seen_at_end=status.school_days_not_seen,
+        episodes=tuple(status.episodes),
     )
 
 
@@ -644,7 +600,7 @@ def _roster_files(world: _World) -> dict[str, bytes]:
     )
     staff = _csv_bytes(["role", "name", "email"],
                        ([role, name, staff_email(name)] for role, name in STAFF), arbor=False)
-    ordered = sorted(PUPILS, key=lambda p: (p.surname.casefold(), p.forename.casefold()))
+    ordered = sorted(PUPILS, key=_sort_key)
     pupils = _csv_bytes(
         ["pupil_ref", "upn", "forename", "surname", "date_of_birth", "main_school_urn",
          "key_tutor_email", "safeguarding_risk", "registration", "start_date", "end_date"],
@@ -674,6 +630,10 @@ def _sort_key(p: PupilSpec) -> tuple[str, str]:
     return (p.surname.casefold(), p.forename.casefold())
 
 
+def _minutes_late(mark: Mark) -> str:
+    return "" if mark.minutes_late is None else str(mark.minutes_late)
+
+
 def _roll_call(world: _World, start: date, end: date, *, older: bool) -> bytes:
     pupils = {p.ref: p for p in PUPILS}
     keys = sorted((k for k in world.final if start <= k[1] <= end),
@@ -683,8 +643,7 @@ def _roll_call(world: _World, start: date, end: date, *, older: bool) -> bytes:
         mark = world.first.get(key, world.final[key]) if older else world.final[key]
         p = pupils[key[0]]
         rows.append([_student(p), world.upns[p.ref], p.ref, _ddmmyyyy(key[1]), key[2], mark.code,
-                     DESCRIPTIONS[mark.code],
-                     "" if mark.minutes_late is None else str(mark.minutes_late), mark.note])
+                     DESCRIPTIONS[mark.code], _minutes_late(mark), mark.note])
     return _csv_bytes(["Student", "UPN", "Arbor Student ID", "Date", "Roll Call", "Mark",
                        "Mark Description", "Minutes Late", "Note"], rows, arbor=True)
 
@@ -693,7 +652,7 @@ def _lessons_csv(world: _World, lessons: list[tuple[str, date, str, str, str, Ma
     pupils = {p.ref: p for p in PUPILS}
     ordered = sorted(lessons, key=lambda r: (r[1], r[2], _sort_key(pupils[r[0]])))
     rows = [[_student(pupils[ref]), world.upns[ref], ref, _ddmmyyyy(day), start, end, register,
-             mark.code, "" if mark.minutes_late is None else str(mark.minutes_late), mark.note]
+             mark.code, _minutes_late(mark), mark.note]
             for ref, day, start, end, register, mark in ordered]
     return _csv_bytes(["Student", "UPN", "Arbor Student ID", "Date", "Start", "End", "Register",
                        "Mark", "Minutes Late", "Note"], rows, arbor=True)
@@ -804,10 +763,8 @@ def generate_sample(folder: Path, seed: int = 2027) -> SampleInfo:
 def _not_seen_all(world: _World, cal: ServiceCalendar) -> dict[str, NotSeen]:
     result = {}
     for p in PUPILS:
-        start = max(p.start, DATA_FROM)
-        end = min(p.end, DATA_TO) if p.end else DATA_TO
         seen = {k[1] for k, m in world.final.items() if k[0] == p.ref and m.code in SEEN}
-        result[p.ref] = count_not_seen(p.ref, p.risk, cal.school_days(start, end), seen, cal)
+        result[p.ref] = count_not_seen(p, seen, cal)
     return result
 
 

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from worker.errors import ImportFileError, RulesError
+from worker.rules_file import read_rules_yaml
 
 TYPES = frozenset(
     {"text", "name", "ref", "upn", "date", "time", "session", "code", "minutes", "email",
@@ -207,8 +206,5 @@ def parse_column_rules(data: Mapping, where: str = "columns.yaml") -> ColumnRule
 @lru_cache(maxsize=8)
 def load_column_rules(rules_dir: str) -> ColumnRules:
     path = Path(rules_dir) / "columns.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise RulesError(f"{path}: {exc}") from exc
+    data = read_rules_yaml(path)
     return parse_column_rules(data, str(path))

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -89,96 +91,77 @@ def _differs(obj: Any, values: dict[str, Any]) -> bool:
 # --- marks ---------------------------------------------------------------------------------------
 
 
-def _session_marks(
-    session: Session, rows: list[SessionMarkRow], batch: ImportBatch, at: datetime, fill_only: bool
+@dataclass(frozen=True)
+class _MarkKind:
+    """What tells one kind of mark from the other: the same fields name a row and a stored mark."""
+
+    model: type[SessionMark] | type[LessonMark]
+    key: tuple[str, ...]  # pupil_ref, date, then the session or the lesson's start and register
+    extra: tuple[str, ...] = ()  # stored with the mark but not part of it: no MarkChange alone
+
+
+_SESSION_MARK = _MarkKind(SessionMark, ("pupil_ref", "date", "session"))
+_LESSON_MARK = _MarkKind(LessonMark, ("pupil_ref", "date", "start", "register"), extra=("end",))
+
+
+def _marks(
+    kind: _MarkKind,
+    session: Session,
+    rows: list[SessionMarkRow] | list[LessonRow],
+    batch: ImportBatch,
+    at: datetime,
+    fill_only: bool,
 ) -> WriteCounts:
     counts = WriteCounts()
     if not rows:
         return counts
-    refs = sorted({r.pupil_ref for r in rows})
-    low, high = min(r.date for r in rows), max(r.date for r in rows)
-    existing: dict[tuple, SessionMark] = {}
-    for chunk in _chunks(refs):
-        query = select(SessionMark).where(
-            SessionMark.pupil_ref.in_(chunk), SessionMark.date.between(low, high)
-        )
-        for mark in session.scalars(query):
-            existing[(mark.pupil_ref, mark.date, mark.session)] = mark
+    key_of = attrgetter(*kind.key)
+    existing = {key_of(mark): mark for mark in _stored_marks(session, kind.model, rows)}
     changes: list[MarkChange] = []
     for row in rows:
-        key = (row.pupil_ref, row.date, row.session)
+        key = key_of(row)
         new = {"mark": row.mark, "minutes_late": row.minutes_late, "note": row.note}
+        extra = {name: getattr(row, name) for name in kind.extra}
         current = existing.get(key)
         if current is None:
-            current = SessionMark(
-                pupil_ref=row.pupil_ref, date=row.date, session=row.session,
+            current = kind.model(
+                **dict(zip(kind.key, key, strict=True)), **extra,
                 import_id=batch.id, updated_at=at, **new,
             )
             session.add(current)
             existing[key] = current
-            changes.append(_change(row.pupil_ref, row.date, row.session, None, None, new, batch, at))
+            changes.append(_change(key, None, new, batch, at))
             counts.new += 1
-        elif fill_only and _differs(current, new):
+            continue
+        mark_differs = _differs(current, new)
+        if not mark_differs and not _differs(current, extra):
+            counts.unchanged += 1
+        elif fill_only:
             counts.kept += 1
-        elif _differs(current, new):
-            changes.append(_change(row.pupil_ref, row.date, row.session, None, current, new, batch, at))
-            for name, value in new.items():
+        else:
+            if mark_differs:  # a changed `extra` alone (a lesson's end time) is not a mark change
+                changes.append(_change(key, current, new, batch, at))
+            for name, value in {**new, **extra}.items():
                 setattr(current, name, value)
             current.import_id, current.updated_at = batch.id, at
             counts.changed += 1
-        else:
-            counts.unchanged += 1
     session.add_all(changes)
     return counts
 
 
-def _lesson_marks(
-    session: Session, rows: list[LessonRow], batch: ImportBatch, at: datetime, fill_only: bool
-) -> WriteCounts:
-    counts = WriteCounts()
-    if not rows:
-        return counts
+def _stored_marks(
+    session: Session, model: type[SessionMark] | type[LessonMark], rows: Sequence
+) -> Iterator[SessionMark | LessonMark]:
+    """The stored marks of the rows' pupils over the rows' dates (a superset of the rows' keys)."""
     refs = sorted({r.pupil_ref for r in rows})
     low, high = min(r.date for r in rows), max(r.date for r in rows)
-    existing: dict[tuple, LessonMark] = {}
     for chunk in _chunks(refs):
-        query = select(LessonMark).where(
-            LessonMark.pupil_ref.in_(chunk), LessonMark.date.between(low, high)
-        )
-        for mark in session.scalars(query):
-            existing[(mark.pupil_ref, mark.date, mark.start, mark.register)] = mark
-    changes: list[MarkChange] = []
-    for row in rows:
-        key = (row.pupil_ref, row.date, row.start, row.register)
-        new = {"mark": row.mark, "minutes_late": row.minutes_late, "note": row.note}
-        current = existing.get(key)
-        if current is None:
-            current = LessonMark(
-                pupil_ref=row.pupil_ref, date=row.date, start=row.start, end=row.end,
-                register=row.register, import_id=batch.id, updated_at=at, **new,
-            )
-            session.add(current)
-            existing[key] = current
-            changes.append(_change(row.pupil_ref, row.date, row.start, row.register, None, new, batch, at))
-            counts.new += 1
-        elif fill_only and (_differs(current, new) or current.end != row.end):
-            counts.kept += 1
-        elif _differs(current, new) or current.end != row.end:
-            if _differs(current, new):  # a changed end time alone is not a mark change
-                changes.append(
-                    _change(row.pupil_ref, row.date, row.start, row.register, current, new, batch, at)
-                )
-            for name, value in new.items():
-                setattr(current, name, value)
-            current.end, current.import_id, current.updated_at = row.end, batch.id, at
-            counts.changed += 1
-        else:
-            counts.unchanged += 1
-    session.add_all(changes)
-    return counts
+        yield from session.scalars(select(model).where(model.pupil_ref.in_(chunk), model.date.between(low, high)))
 
 
-def _change(pupil_ref, day, session_or_start, register, old, new, batch, at) -> MarkChange:
+def _change(key: tuple, old, new, batch, at) -> MarkChange:
+    """`key` is (pupil_ref, date, session) or (pupil_ref, date, start, register)."""
+    pupil_ref, day, session_or_start, register = (*key, None)[:4]
     return MarkChange(
         pupil_ref=pupil_ref,
         date=day,
@@ -303,8 +286,8 @@ def _calendar(session: Session, rows: list[PeriodRow], batch: ImportBatch, at: d
 
 
 _WRITERS = {
-    "roll_call": _session_marks,
-    "lessons": _lesson_marks,
+    "roll_call": partial(_marks, _SESSION_MARK),
+    "lessons": partial(_marks, _LESSON_MARK),
     "schools": _schools,
     "staff": _staff,
     "pupils": _pupils,
