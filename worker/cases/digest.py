@@ -15,7 +15,7 @@ from sqlalchemy import select
 from worker.app import App
 from worker.attendance.notseen import load_thresholds
 from worker.cases import states, store
-from worker.cases.evaluate import data_horizon, not_seen_run, nth_school_day, stale_data
+from worker.cases.evaluate import data_horizon, days_not_seen, nth_school_day, stale_data
 from worker.clock import local, local_date
 from worker.db.models import Case, InboxMessage, OutboxMessage, Pupil, School
 from worker.outbox.compose import Email, render_parts
@@ -56,9 +56,8 @@ def build_digest(app: App, at: datetime) -> Digest:
             school = session.get(School, pupil.school_urn) if pupil else None
             events = store.events(session, case)
             last = events[-1] if events else None
-            run = not_seen_run(app, world, world.pupils[case.pupil_ref], today, thresholds, horizon) \
-                if case.pupil_ref in world.pupils else None
-            days = run.school_days if run else 0
+            days = days_not_seen(app, world, world.pupils[case.pupil_ref], today, thresholds, horizon) \
+                if case.pupil_ref in world.pupils else 0
             overdue = []
             if case.welfare_due and case.welfare_due <= today and case.state in (
                 states.OPEN, states.SCHOOL_NOTIFIED, states.WELFARE_CHECK_DUE

@@ -90,11 +90,19 @@ def not_seen_run(app: App, world: World, pupil: PupilInfo, today: date, threshol
     return found[-1]
 
 
+def days_not_seen(app: App, world: World, pupil: PupilInfo, today: date, thresholds: Thresholds,
+                  horizon: date | None) -> int:
+    """School days not seen so far in the run still going (0 when seen, or nothing to count)."""
+    run = not_seen_run(app, world, pupil, today, thresholds, horizon)
+    return run.school_days if run else 0
+
+
 def current(app: App, world: World, pupil: PupilInfo, today: date, thresholds: Thresholds,
-            horizon: date | None = None) -> Current | None:
-    """The pupil's not-seen run if it has reached the email threshold, with its due dates."""
-    if horizon is None:
-        horizon = data_horizon(world, today - timedelta(days=1))
+            horizon: date | None) -> Current | None:
+    """The pupil's not-seen run if it has reached the email threshold, with its due dates.
+
+    `horizon` is `data_horizon(world, yesterday)`, computed once per job run by the caller.
+    """
     run = not_seen_run(app, world, pupil, today, thresholds, horizon)
     if run is None or run.email_threshold_on is None:
         return None
@@ -138,11 +146,12 @@ def run(app: App, at: datetime, slot: datetime | None = None) -> bool:
     with app.sessions.begin() as session:
         world = load_world(session)
         staff = load_staff(session)
+        horizon = data_horizon(world, today - timedelta(days=1))
         did |= _close(app, session, world, today, at)
-        did |= _retry_unsent(app, session, world, staff, today, at, thresholds)
-        did |= _open(app, session, world, staff, today, at, thresholds)
-        did |= _welfare(app, session, world, staff, today, at, thresholds)
-        did |= _remind(app, session, world, staff, today, at)
+        did |= _retry_unsent(app, session, world, staff, today, at, thresholds, horizon)
+        did |= _open(app, session, world, staff, today, at, thresholds, horizon)
+        did |= _welfare(app, session, world, staff, today, at, thresholds, horizon)
+        did |= _remind(app, session, world, staff, today, at, thresholds, horizon)
     return did
 
 
@@ -186,10 +195,9 @@ def missed_sessions(app: App, world: World, pupil: PupilInfo, start: date, end: 
     return rows
 
 
-def _open(app, session, world: World, staff: Staff, today, at, thresholds) -> bool:
+def _open(app, session, world: World, staff: Staff, today, at, thresholds, horizon) -> bool:
     did = False
     existing = {(c.pupil_ref, c.counting_from) for c in store.all_cases(session)}
-    horizon = data_horizon(world, today - timedelta(days=1))
     for ref, pupil in sorted(world.pupils.items()):
         if pupil.end_date is not None and pupil.end_date < today:
             continue
@@ -243,7 +251,7 @@ def _send_not_seen(app, session, world, staff, case: Case, pupil: PupilInfo, day
             at=at, pupil_ref=pupil.pupil_ref, school_urn=school.urn, case_id=case.id)
 
 
-def _retry_unsent(app, session, world: World, staff: Staff, today, at, thresholds) -> bool:
+def _retry_unsent(app, session, world: World, staff: Staff, today, at, thresholds, horizon) -> bool:
     """An open case whose not-seen email never went (no address then, bad data) is tried again
     every tick, so fixing the school's contacts is enough: nobody has to remember the case."""
     did = False
@@ -255,7 +263,7 @@ def _retry_unsent(app, session, world: World, staff: Staff, today, at, threshold
         school = session.get(School, pupil.school_urn) if pupil else None
         if pupil is None or school is None or not school_recipients(school):
             continue
-        found = current(app, world, pupil, today, thresholds)
+        found = current(app, world, pupil, today, thresholds, horizon)
         try:
             with session.begin_nested():
                 _send_not_seen(app, session, world, staff, case, pupil, found.run.school_days if found else 0,
@@ -267,7 +275,7 @@ def _retry_unsent(app, session, world: World, staff: Staff, today, at, threshold
     return did
 
 
-def _welfare(app, session, world: World, staff: Staff, today, at, thresholds) -> bool:
+def _welfare(app, session, world: World, staff: Staff, today, at, thresholds, horizon) -> bool:
     did = False
     for case in store.all_cases(session, open_only=True):
         if case.welfare_alerted_at is not None or not _time_for(app, at, case.welfare_due):
@@ -275,7 +283,7 @@ def _welfare(app, session, world: World, staff: Staff, today, at, thresholds) ->
         pupil = world.pupils.get(case.pupil_ref)
         if pupil is None:
             continue
-        found = current(app, world, pupil, today, thresholds)
+        found = current(app, world, pupil, today, thresholds, horizon)
         days = found.run.school_days if found else 0
         if case.state in (states.OPEN, states.SCHOOL_NOTIFIED):
             store.apply(session, case, "welfare_check_due", at=at, cause="timer", actor="worker",
@@ -312,7 +320,7 @@ def _welfare(app, session, world: World, staff: Staff, today, at, thresholds) ->
     return did
 
 
-def _remind(app, session, world: World, staff: Staff, today, at) -> bool:
+def _remind(app, session, world: World, staff: Staff, today, at, thresholds, horizon) -> bool:
     """One reminder after N school days without a reply from the school; at most one a day."""
     settings = app.settings.cases
     did = False
@@ -334,7 +342,7 @@ def _remind(app, session, world: World, staff: Staff, today, at) -> bool:
         school = session.get(School, pupil.school_urn) if pupil else None
         if pupil is None or school is None or not school_recipients(school):
             continue
-        found = current(app, world, pupil, today, load_thresholds(app.rules_dir))
+        found = current(app, world, pupil, today, thresholds, horizon)
         email = not_seen_email(app, case, pupil, school, staff, days_not_seen=found.run.school_days if found else 0,
                                missed=[], at=at, reminder=True, email_sent_on=sent_on)
         try:

@@ -17,7 +17,7 @@ from worker.attendance.calendar import monday_of
 from worker.attendance.marks import all_session_marks
 from worker.attendance.notseen import load_thresholds
 from worker.cases import store
-from worker.cases.evaluate import data_horizon, not_seen_run
+from worker.cases.evaluate import data_horizon, days_not_seen
 from worker.clock import local_date
 from worker.outbox.compose import Email, render_parts
 from worker.outbox.message_ids import make_message_id
@@ -54,7 +54,7 @@ def build_prompts(app: App, at: datetime) -> list[TutorPrompt]:
         for ref, pupil in sorted(world.pupils.items()):
             if not pupil.key_tutor_email or not pupil.on_roll(today):
                 continue
-            days = _days_not_seen(app, world, pupil, today, thresholds, horizon)
+            days = days_not_seen(app, world, pupil, today, thresholds, horizon)
             if thresholds.tutor_prompt <= days < thresholds.not_seen_email and ref not in open_refs:
                 prompt_for(pupil.key_tutor_email).not_seen.append(
                     {"pupil_ref": ref, "name": f"{pupil.forename} {pupil.surname}", "days": days,
@@ -73,11 +73,6 @@ def build_prompts(app: App, at: datetime) -> list[TutorPrompt]:
                     {"pupil_ref": ref, "name": f"{pupil.forename} {pupil.surname}", **item}
                 )
     return [p for p in prompts.values() if p.not_seen or p.no_reason]
-
-
-def _days_not_seen(app: App, world, pupil, today: date, thresholds, horizon) -> int:
-    run = not_seen_run(app, world, pupil, today, thresholds, horizon)
-    return run.school_days if run else 0
 
 
 def _unexplained(app: App, world, pupil, monday: date, today: date) -> list[dict[str, Any]]:
